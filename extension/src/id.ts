@@ -1,0 +1,8 @@
+export const EXTENSION_ID = 'tuberlens';
+export const PANEL_NAME = 'tubers';
+export const PANEL_ID = `${EXTENSION_ID}.panelModule.${PANEL_NAME}`;
+export const DETECT_COMMAND = 'detectTubers';
+export const DETECT_BUTTON_ID = 'DetectTubers';
+export const DETECT_HOTKEY = 't';
+export const HANGING_PROTOCOL_ID = 'tuberlens.axialT2Flair';
+export const TOOLBAR_BUTTONS_CUSTOMIZATION = 'tuberlens.toolbarButtons';

