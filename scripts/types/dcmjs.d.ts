@@ -11,9 +11,15 @@ declare module 'dcmjs' {
     meta: DicomDict;
     dict: DicomDict;
   }
+  class DicomDictWriter {
+    constructor(meta: DicomDict);
+    dict: DicomDict;
+    write(): ArrayBuffer;
+  }
   const dcmjs: {
     log: { setLevel(level: string): void };
     data: {
+      DicomDict: typeof DicomDictWriter;
       DicomMessage: {
         readFile(
           buffer: ArrayBuffer,
