@@ -25,8 +25,9 @@ export interface SeriesClassification {
 }
 
 const FLAIR_TOKEN = /flair|^tirm|darkfluid/;
-// T2-weighted, but not T2* / T2-star gradient echo nor a T2 map, which are other contrasts.
-const T2_TOKEN = /^t2(?!\*|star|map)/;
+const T2_TOKEN = /^t2/;
+// T2* (T2-star) gradient echo and T2 maps are other contrasts than T2-weighted.
+const T2_VARIANT = /t2[\s_-]*(\*|star|map)/;
 const PD_OR_T1_TOKEN = /^(pd|pdw|proton)$|^t1/;
 
 /** Minimum cosine between the slice normal and a patient axis for the plane to be named. */
@@ -42,6 +43,7 @@ export function classifySeries(attributes: SeriesAttributes): SeriesClassificati
 export function classifyContrast(attributes: SeriesAttributes): Contrast {
   const tokens = nameTokens(attributes);
   if (tokens.some(token => FLAIR_TOKEN.test(token))) return 'FLAIR';
+  if (T2_VARIANT.test(tokens.join(' '))) return 'other';
   if (tokens.some(token => T2_TOKEN.test(token))) return 'T2';
   if (tokens.some(token => PD_OR_T1_TOKEN.test(token))) return 'other';
   return contrastFromTimings(attributes);
