@@ -44,8 +44,9 @@ async function serve(args: string[]): Promise<void> {
       'The extension is not built: run `npm run build` (or `npm start`, which builds it) first.'
     );
   }
+  const upstream = values.dicomweb === undefined ? undefined : parseDicomwebUrl(values.dicomweb);
   const viewerDir = await ensureViewer(join(ROOT, '.cache'), message => console.log(message));
-  const dicomweb = await dicomwebSource(values.dicomweb, values['dicom-dir']);
+  const dicomweb = await dicomwebSource(upstream, values['dicom-dir']);
   const server = createTuberLensServer({
     viewerDir,
     bundleDir,
@@ -58,7 +59,7 @@ async function serve(args: string[]): Promise<void> {
       rejectListen(
         error.code === 'EADDRINUSE'
           ? new UsageError(
-              `Port ${port} is already in use: stop the program using it, or run \`npm start -- --port ${port + 1}\`.`
+              `Port ${port} is already in use: stop the program using it, or run \`npm start -- --port ${port === 65535 ? port - 1 : port + 1}\`.`
             )
           : error
       )
@@ -75,23 +76,26 @@ async function serve(args: string[]): Promise<void> {
   );
 }
 
+function parseDicomwebUrl(text: string): URL {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `--dicomweb must be a URL such as http://localhost:8042/dicom-web, not "${text}".`
+    );
+  }
+  if (!/^https?:$/.test(url.protocol)) {
+    throw new UsageError(`--dicomweb must be an http or https URL, not "${text}".`);
+  }
+  return url;
+}
+
 async function dicomwebSource(
-  upstream: string | undefined,
+  upstream: URL | undefined,
   dicomDirs: string[]
 ): Promise<DicomwebSource> {
-  if (upstream !== undefined) {
-    let url;
-    try {
-      url = new URL(upstream);
-    } catch {
-      throw new UsageError(
-        `--dicomweb must be a URL such as http://localhost:8042/dicom-web, not "${upstream}".`
-      );
-    }
-    if (!/^https?:$/.test(url.protocol))
-      throw new UsageError(`--dicomweb must be an http or https URL, not "${upstream}".`);
-    return { kind: 'proxy', upstream: url };
-  }
+  if (upstream) return { kind: 'proxy', upstream };
   const store = await DicomStore.fromFolders([...demoFolders(), ...dicomDirs], message =>
     console.warn(message)
   );
@@ -113,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof ViewerUnavailableError ||
       error instanceof TypeError
     ) {
-      console.error(error.message);
+      console.error(error.message.replace(/\s*\n\s*/g, ' '));
       process.exit(error instanceof ViewerUnavailableError ? 1 : 2);
     }
     throw error;

@@ -9,6 +9,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { extname, join, normalize, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { renderAppConfig } from './appConfig';
 import type { DicomStore } from './dicomStore';
 import { handleDicomweb, sendError } from './dicomweb';
@@ -83,7 +84,12 @@ async function route(
   res: ServerResponse
 ) {
   const url = new URL(req.url ?? '/', 'http://local');
-  const path = decodeURIComponent(url.pathname);
+  let path;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return sendError(res, 400, `The path ${url.pathname} is not valid percent-encoding.`);
+  }
   if (path === PATHS.dicomweb || path.startsWith(`${PATHS.dicomweb}/`)) {
     const rest = req.url!.slice(PATHS.dicomweb.length) || '/';
     return options.dicomweb.kind === 'embedded'
@@ -133,7 +139,18 @@ function proxy(
   req: IncomingMessage,
   res: ServerResponse
 ): Promise<void> {
-  const target = new URL(upstream.pathname.replace(/\/$/, '') + rest, upstream);
+  const root = upstream.pathname.replace(/\/$/, '');
+  const target = new URL(root + rest, upstream);
+  // The PACS credentials go only below its DICOMweb root: not to another host (//host/x) nor above
+  // the root (../x), whatever the browser sends.
+  if (target.origin !== upstream.origin || !`${target.pathname}/`.startsWith(`${root}/`)) {
+    sendError(
+      res,
+      400,
+      `${rest} is not a path below the DICOMweb root of the PACS at ${upstream.host}.`
+    );
+    return Promise.resolve();
+  }
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && name !== 'host' && name !== 'cookie') headers[name] = value;
@@ -146,7 +163,8 @@ function proxy(
   return new Promise(resolve => {
     const upstreamRequest = send(target, { method: req.method, headers }, upstreamResponse => {
       res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
-      upstreamResponse.pipe(res).on('finish', resolve);
+      // A PACS that drops the connection mid-response must not leave the browser waiting.
+      pipeline(upstreamResponse, res, () => resolve());
     });
     upstreamRequest.on('error', error => {
       sendError(res, 502, `The PACS at ${upstream.host} did not answer: ${error.message}.`);

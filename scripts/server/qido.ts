@@ -153,7 +153,7 @@ function valueText(value: unknown): string {
 }
 
 function page<T>(results: T[], query: URLSearchParams): T[] {
-  const offset = Number(query.get('offset') ?? 0) || 0;
-  const limit = Number(query.get('limit') ?? 0) || results.length;
+  const offset = Math.max(0, Number(query.get('offset')) || 0);
+  const limit = Number(query.get('limit')) > 0 ? Number(query.get('limit')) : results.length;
   return results.slice(offset, offset + limit);
 }

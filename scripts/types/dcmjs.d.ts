@@ -1,4 +1,4 @@
-// The part of dcmjs 0.52 that the server uses (the package ships no type declarations).
+// The part of dcmjs 0.52 that TuberLens uses (the package ships no type declarations).
 declare module 'dcmjs' {
   export interface DicomElement {
     vr: string;
@@ -11,15 +11,14 @@ declare module 'dcmjs' {
     meta: DicomDict;
     dict: DicomDict;
   }
-  class DicomDictWriter {
-    constructor(meta: DicomDict);
+  interface DicomDictWriter {
     dict: DicomDict;
     write(): ArrayBuffer;
   }
   const dcmjs: {
     log: { setLevel(level: string): void };
     data: {
-      DicomDict: typeof DicomDictWriter;
+      DicomDict: new (meta: DicomDict) => DicomDictWriter;
       DicomMessage: {
         readFile(
           buffer: ArrayBuffer,
@@ -28,6 +27,8 @@ declare module 'dcmjs' {
       };
       DicomMetaDictionary: {
         naturalizeDataset(dict: DicomDict): Record<string, unknown>;
+        /** Keyword-named values to a tag-keyed dict; numbers become strings, `_vrMap` names VRs. */
+        denaturalizeDataset(dataset: Record<string, unknown>): DicomDict;
       };
     };
   };

