@@ -6,6 +6,11 @@ import { parseArgs } from 'node:util';
 import { DicomStore } from './server/dicomStore';
 import { createTuberLensServer, PATHS, type DicomwebSource } from './server/httpServer';
 import { ensureViewer, ViewerUnavailableError } from './server/viewerPackage';
+import {
+  SYNTH_USAGE,
+  synthCommand,
+  SynthInputError,
+} from '../models/pipeline/synthesis/synthCommand';
 
 const ROOT = resolve(__dirname, '..');
 const USAGE = `Usage: tuberlens serve [--port 3000] [--host 127.0.0.1] [--dicom-dir DIR]... [--dicomweb URL]
@@ -108,12 +113,15 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   try {
     if (command === 'serve') return await serve(args);
-    if (command === undefined || command === '--help' || command === 'help')
-      return void console.log(USAGE);
+    if (command === 'synth') return await synthCommand(args, printProgress);
+    if (command === undefined || command === '--help' || command === 'help') {
+      return void console.log(`${USAGE}\n\n${SYNTH_USAGE}`);
+    }
     throw new UsageError(`Unknown command "${command}". ${USAGE}`);
   } catch (error) {
     if (
       error instanceof UsageError ||
+      error instanceof SynthInputError ||
       error instanceof ViewerUnavailableError ||
       error instanceof TypeError
     ) {
@@ -122,4 +130,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     throw error;
   }
+}
+
+/** A progress bar that redraws in place on a terminal and prints plain lines elsewhere (logs, CI). */
+function printProgress(line: string, done: boolean): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
+  else process.stderr.write(`${line}\n`);
 }

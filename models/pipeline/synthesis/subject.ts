@@ -78,6 +78,14 @@ export function synthesizeSubject(
   return { seed, tsc: options.tsc, tubers: lesions.tubers, series };
 }
 
+/**
+ * Which label map subject n is drawn from: consecutive pairs share one, and with TSC and control subjects
+ * alternating, each anatomy appears with and without tubers, so a model cannot learn the diagnosis from it.
+ */
+export function labelMapIndex(subjectIndex: number, labelMapCount: number): number {
+  return Math.floor(subjectIndex / 2) % labelMapCount;
+}
+
 export function sliceTable(series: RenderedSeries): SliceRow[] {
   const pixelAreaMm2 = series.pixelSpacing[0] * series.pixelSpacing[1];
   return series.masks.map((mask, slice) => {

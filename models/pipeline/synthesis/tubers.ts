@@ -76,8 +76,7 @@ export function placeLesions(
   };
   const count = Math.min(options.maxCount, random.poisson(options.meanCount));
   if (count === 0) return fields;
-  const sites = findSites(anatomy);
-  const ventricles = ventricleVoxels(anatomy);
+  const { sites, ventricles } = lesionSites(anatomy);
   for (let n = 0; n < count; n++) {
     const tuber = drawTuber(anatomy, sites, ventricles, random, options);
     if (!tuber) continue;
@@ -97,6 +96,18 @@ export function placeLesions(
 
 interface Sites {
   byRegion: Map<Region, number[]>;
+}
+
+const SITES_CACHE = new WeakMap<Anatomy, { sites: Sites; ventricles: Ventricles }>();
+
+/** Candidate sites depend on the anatomy alone: found once, reused for every brain drawn from it. */
+function lesionSites(anatomy: Anatomy): { sites: Sites; ventricles: Ventricles } {
+  let cached = SITES_CACHE.get(anatomy);
+  if (!cached) {
+    cached = { sites: findSites(anatomy), ventricles: ventricleVoxels(anatomy) };
+    SITES_CACHE.set(anatomy, cached);
+  }
+  return cached;
 }
 
 /**
@@ -215,7 +226,7 @@ function ventricleVoxels(anatomy: Anatomy): Ventricles {
   return { all, walls };
 }
 
-/** Unit vector (voxel space, world-scaled) from a centre toward the nearest lateral ventricle voxel. */
+/** Unit vector (world space) from a centre toward the nearest lateral ventricle voxel. */
 function nearestVentricleDirection(
   anatomy: Anatomy,
   centre: Vec3,
