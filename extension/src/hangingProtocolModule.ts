@@ -28,6 +28,14 @@ export function registerSeriesAttributes(hangingProtocolService: HangingProtocol
   );
 }
 
+/** A stack viewport opening at the middle slice, where the brain is, rather than at the vertex. */
+const VIEWPORT_OPTIONS = {
+  viewportType: 'stack',
+  toolGroupId: 'default',
+  allowUnmatchedView: true,
+  initialImageOptions: { preset: 'middle' },
+};
+
 /**
  * One viewport showing the series best suited to tuber detection: an axial T2 or FLAIR series,
  * then any T2/FLAIR series, then any axial MR series, then the first MR series. A series chosen
@@ -66,7 +74,7 @@ const protocol = {
     },
   },
   defaultViewport: {
-    viewportOptions: { viewportType: 'stack', toolGroupId: 'default', allowUnmatchedView: true },
+    viewportOptions: VIEWPORT_OPTIONS,
     displaySets: [{ id: 'tuberSeries', matchedDisplaySetsIndex: -1 }],
   },
   stages: [
@@ -76,11 +84,7 @@ const protocol = {
       viewportStructure: { layoutType: 'grid', properties: { rows: 1, columns: 1 } },
       viewports: [
         {
-          viewportOptions: {
-            viewportType: 'stack',
-            toolGroupId: 'default',
-            allowUnmatchedView: true,
-          },
+          viewportOptions: VIEWPORT_OPTIONS,
           displaySets: [{ id: 'tuberSeries' }],
         },
       ],

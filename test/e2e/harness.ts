@@ -91,7 +91,10 @@ export function watchPage(page: Page) {
   return problems;
 }
 
-/** Share of the viewport canvas's pixels that are not black: a rendered MR slice is far above zero. */
+/**
+ * Share of the viewport canvas's pixels that are bright: a rendered brain slice has many, while a blank
+ * canvas or a slice of pure noise has almost none.
+ */
 export async function renderedFraction(page: Page): Promise<number> {
   return page.evaluate(() => {
     const canvas = document.querySelector<HTMLCanvasElement>(
@@ -101,7 +104,7 @@ export async function renderedFraction(page: Page): Promise<number> {
     if (!canvas || !context || canvas.width === 0) return 0;
     const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
     let lit = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) lit++;
+    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 300) lit++;
     return lit / (data.length / 4);
   });
 }

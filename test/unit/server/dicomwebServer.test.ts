@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { get, type Server } from 'node:http';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { demoFolders } from '../../../scripts/cli';
+import { daikonSeriesFolder } from '../../../scripts/cli';
 import { frameBytes, readDicomFile, type DicomJson } from '../../../scripts/server/dicomFile';
 import { DicomStore } from '../../../scripts/server/dicomStore';
 import { createTuberLensServer, PATHS } from '../../../scripts/server/httpServer';
@@ -62,7 +62,7 @@ beforeAll(async () => {
   }
 
   const warn = jest.fn();
-  store = await DicomStore.fromFolders([demoFolders()[0], studyDir], warn);
+  store = await DicomStore.fromFolders([daikonSeriesFolder(), studyDir], warn);
   expect(warn).not.toHaveBeenCalled();
   server = createTuberLensServer({
     viewerDir,

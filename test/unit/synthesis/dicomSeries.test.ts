@@ -216,23 +216,29 @@ describe('encodeDicomSeries', () => {
     });
   });
 
-  it('writes the same window for every slice, spanning most of the series', () => {
+  it('writes the same window for every slice, from black to the brightest tissue', () => {
     const windows = decoded.map(({ dataset }) => [dataset.WindowCenter, dataset.WindowWidth]);
     expect(new Set(windows.map(String)).size).toBe(1);
     const [center, width] = windows[0] as number[];
     const all = series.pixels.flatMap(slice => [...slice]);
-    expect(width).toBeGreaterThanOrEqual(1);
-    expect(center - width / 2).toBeGreaterThanOrEqual(Math.min(...all));
+    expect(center - width / 2).toBe(0);
     expect(center + width / 2).toBeLessThanOrEqual(Math.max(...all));
-    expect(width).toBeGreaterThan(0.9 * (Math.max(...all) - Math.min(...all)));
+    expect(center + width / 2).toBeGreaterThan(0.95 * Math.max(...all));
   });
 
-  it('writes a window at least 1 wide for a uniform series', () => {
+  it('writes a window at least 1 wide, also for a uniform or black series', () => {
     const uniform = renderedSeries({
       pixels: Array.from({ length: SLICES }, () => new Uint16Array(ROWS * COLUMNS).fill(700)),
     });
     const { dataset } = read(encodeDicomSeries(uniform, STUDY, 1)[0].bytes);
-    expect(dataset).toMatchObject({ WindowCenter: 700, WindowWidth: 1 });
+    expect(dataset).toMatchObject({ WindowCenter: 350, WindowWidth: 700 });
+    const black = renderedSeries({
+      pixels: Array.from({ length: SLICES }, () => new Uint16Array(ROWS * COLUMNS)),
+    });
+    expect(read(encodeDicomSeries(black, STUDY, 1)[0].bytes).dataset).toMatchObject({
+      WindowCenter: 0,
+      WindowWidth: 1,
+    });
   });
 
   it('writes the geometry of every slice', () => {
