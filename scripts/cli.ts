@@ -124,6 +124,8 @@ async function dicomwebSource(
 export async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   try {
+    if (args.includes('--help') && command === 'serve') return void console.log(USAGE);
+    if (args.includes('--help') && command === 'synth') return void console.log(SYNTH_USAGE);
     if (command === 'serve') return await serve(args);
     if (command === 'synth') return await synthCommand(args, printProgress);
     if (command === undefined || command === '--help' || command === 'help') {
