@@ -137,7 +137,7 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof UsageError ||
       error instanceof SynthInputError ||
       error instanceof ViewerUnavailableError ||
-      error instanceof TypeError
+      isArgumentError(error)
     ) {
       console.error(error.message.replace(/\s*\n\s*/g, ' '));
       process.exit(error instanceof ViewerUnavailableError ? 1 : 2);
@@ -150,4 +150,12 @@ export async function main(argv: string[]): Promise<void> {
 function printProgress(line: string, done: boolean): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
   else process.stderr.write(`${line}\n`);
+}
+
+/** node:util parseArgs reports unknown or malformed options as TypeErrors with an ERR_PARSE_ARGS code. */
+function isArgumentError(error: unknown): error is TypeError {
+  return (
+    error instanceof TypeError &&
+    String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')
+  );
 }

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encodeDicomSeries } from './dicomSeries';
 import { middleSlices, renderMontage } from './montage';
@@ -19,8 +19,10 @@ export async function writeSubject(
   folder: string,
   format: OutputFormat
 ): Promise<void> {
-  const staging = join(dirname(folder), `.${subject.seed}.partial-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
+  const parent = dirname(folder);
+  const stagingPrefix = `.${subject.seed}.partial-`;
+  const staging = join(parent, `${stagingPrefix}${process.pid}`);
+  await removeStaleStaging(parent, stagingPrefix);
   try {
     await mkdir(staging, { recursive: true });
     const sopUIDs =
@@ -42,6 +44,14 @@ export async function writeSubject(
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Staging folders of the same subject left by killed runs. */
+async function removeStaleStaging(parent: string, prefix: string): Promise<void> {
+  const entries = await readdir(parent).catch(() => [] as string[]);
+  for (const name of entries.filter(entry => entry.startsWith(prefix))) {
+    await rm(join(parent, name), { recursive: true, force: true });
   }
 }
 

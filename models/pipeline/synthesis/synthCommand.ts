@@ -36,9 +36,15 @@ export async function synthCommand(
   const options = await parseOptions(args);
   const anatomies = new Map<string, Anatomy>();
   const started = Date.now();
+  const labelFileOf = (n: number) =>
+    options.labelFiles[labelMapIndex(n, options.labelFiles.length)];
+  // Every label map the run uses is checked before the first subject is written.
   for (let n = 0; n < options.subjects; n++) {
-    const labelFile = options.labelFiles[labelMapIndex(n, options.labelFiles.length)];
+    const labelFile = labelFileOf(n);
     if (!anatomies.has(labelFile)) anatomies.set(labelFile, await loadAnatomy(labelFile));
+  }
+  for (let n = 0; n < options.subjects; n++) {
+    const labelFile = labelFileOf(n);
     const id = `${options.seed}-${String(n + 1).padStart(4, '0')}`;
     const tsc = options.tubers === 'all' || (options.tubers === 'auto' && n % 2 === 0);
     const subject = synthesizeSubject(anatomies.get(labelFile)!, id, {
@@ -93,8 +99,10 @@ async function parseOptions(args: string[]): Promise<SynthOptions> {
   const tubers = oneOf(values.tubers, ['auto', 'all', 'none'] as const, '--tubers');
   const contrast = oneOf(values.contrast, ['t2', 'flair', 'both'] as const, '--contrast');
   const format = oneOf(values.format, ['dicom', 'nifti', 'both'] as const, '--format');
-  if (!/^[A-Za-z0-9._-]+$/.test(values.seed))
-    throw new SynthInputError('--seed may hold letters, digits, dot, dash and underscore only.');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.seed))
+    throw new SynthInputError(
+      '--seed may hold letters, digits, dot, dash and underscore only, and starts with a letter or digit.'
+    );
   const out = resolve(values.out);
   await ensureWritable(out);
   return {

@@ -283,20 +283,21 @@ describe('tuberlens synth --format both, two subjects from one label map', () =>
 });
 
 describe('tuberlens synth --format and --contrast', () => {
-  const outs = { dicom: '', nifti: '', flair: '' };
+  const outs = {
+    dicom: join(directory, 'format-dicom'),
+    otherSeed: join(directory, 'format-dicom-other-seed'),
+    nifti: join(directory, 'format-nifti'),
+    flair: join(directory, 'contrast-flair'),
+  };
   let runs: SynthRun[];
 
   beforeAll(async () => {
-    const common = ['--labels', labelFile, '--subjects', '1', '--seed', 'fmt'];
-    Object.assign(outs, {
-      dicom: join(directory, 'format-dicom'),
-      nifti: join(directory, 'format-nifti'),
-      flair: join(directory, 'contrast-flair'),
-    });
+    const common = ['--labels', labelFile, '--subjects', '1'];
     runs = await Promise.all([
-      runSynth([...common, '--out', outs.dicom, '--format', 'dicom']),
-      runSynth([...common, '--out', outs.nifti, '--format', 'nifti']),
-      runSynth([...common, '--out', outs.flair, '--contrast', 'flair']),
+      runSynth([...common, '--seed', 'fmt', '--out', outs.dicom, '--format', 'dicom']),
+      runSynth([...common, '--seed', 'theta', '--out', outs.otherSeed, '--format', 'dicom']),
+      runSynth([...common, '--seed', 'fmt', '--out', outs.nifti, '--format', 'nifti']),
+      runSynth([...common, '--seed', 'fmt', '--out', outs.flair, '--contrast', 'flair']),
     ]);
   }, RUN_TIMEOUT_MS);
 
@@ -352,16 +353,20 @@ describe('tuberlens synth --format and --contrast', () => {
     );
   });
 
-  it('another seed gives other UIDs', async () => {
-    const uids = (folder: string) => new Set(readCsv(folder).map(row => row.sopInstanceUID));
-    const theta = uids(join(directory, 'both', 'theta-0001'));
-    const fmt = uids(join(outs.dicom, 'fmt-0001'));
-    expect([...fmt].filter(uid => theta.has(uid))).toEqual([]);
-    const studyOf = async (folder: string) =>
-      (await DicomStore.fromFolders([join(folder, 'dicom')], () => undefined)).studyUIDs();
-    const [thetaStudy] = await studyOf(join(directory, 'both', 'theta-0001'));
-    const [fmtStudy] = await studyOf(join(outs.dicom, 'fmt-0001'));
-    expect(fmtStudy).not.toBe(thetaStudy);
+  it('another --seed gives other UIDs', async () => {
+    const uidsOf = async (folder: string) => {
+      const store = await DicomStore.fromFolders([join(folder, 'dicom')], () => undefined);
+      const [study] = store.studyUIDs();
+      return [
+        study,
+        ...store.seriesUIDs(study),
+        ...store.instances(study).map(instance => instance.sopInstanceUID),
+      ];
+    };
+    const fmt = await uidsOf(join(outs.dicom, 'fmt-0001'));
+    const theta = new Set(await uidsOf(join(outs.otherSeed, 'theta-0001')));
+    expect(theta.size).toBeGreaterThan(3);
+    expect(fmt.filter(uid => theta.has(uid))).toEqual([]);
   });
 });
 
@@ -430,6 +435,21 @@ it(
       expect(readFileSync(join(folder, 'montage.png')).subarray(0, 8)).toEqual(PNG_SIGNATURE);
     }
     hidden(out).forEach(name => expect(name).toMatch(/^\.neon-000[23]\.partial-\d+$/));
+
+    // Running again clears a killed run's staging folder of each subject it rewrites.
+    mkdirSync(join(out, '.neon-0001.partial-999999', 'dicom'), { recursive: true });
+    const rerun = await runSynth([
+      '--labels',
+      labelFile,
+      '--out',
+      out,
+      '--subjects',
+      '1',
+      '--seed',
+      'neon',
+    ]);
+    expect(rerun.code).toBe(0);
+    expect(hidden(out).filter(name => name.startsWith('.neon-0001.'))).toEqual([]);
   },
   RUN_TIMEOUT_MS
 );
@@ -440,6 +460,7 @@ describe('tuberlens synth: bad input exits with code 2, one line, and writes not
   const notNifti = join(bad, 'x.nii.gz');
   const flat = join(bad, 'flat.nii.gz');
   const regularFile = join(bad, 'a-file');
+  const mixedFolder = join(bad, 'mixed');
 
   beforeAll(() => {
     mkdirSync(bad);
@@ -456,6 +477,9 @@ describe('tuberlens synth: bad input exits with code 2, one line, and writes not
     new DataView(file.buffer, file.byteOffset).setInt16(40, 2, true); // dim[0]: a 2D image
     writeFileSync(flat, gzipSync(file));
     writeFileSync(regularFile, '');
+    mkdirSync(mixedFolder);
+    writeFileSync(join(mixedFolder, 'a-phantom.nii.gz'), writeNifti(phantomLabelMap(48, 3)));
+    writeFileSync(join(mixedFolder, 'b-broken.nii.gz'), readFileSync(notNifti));
   });
 
   const cases: Array<[string, (out: string) => string[], RegExp]> = [
@@ -469,6 +493,12 @@ describe('tuberlens synth: bad input exits with code 2, one line, and writes not
       'a file that is not NIfTI',
       out => ['--labels', notNifti, '--out', out],
       /^x\.nii\.gz: not a NIfTI-1 file/,
+    ],
+    [
+      // Subjects 1 and 2 would come from the good first map: the broken one must be found first.
+      'a folder whose second label map is not NIfTI',
+      out => ['--labels', mixedFolder, '--out', out, '--subjects', '3', '--seed', 'fmt'],
+      /^b-broken\.nii\.gz: not a NIfTI-1 file/,
     ],
     ['a 2D NIfTI image', out => ['--labels', flat, '--out', out], /^flat\.nii\.gz: a 2D image/],
     [
