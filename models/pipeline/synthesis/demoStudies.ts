@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { prepareAnatomy } from './anatomy';
+import { addHeadShells } from './headShells';
 import { readNifti } from './nifti';
 import { writeSubject } from './output';
 import { synthesizeSubject } from './subject';
@@ -52,6 +53,7 @@ export function demoT1Path(): string {
 
 /**
  * Returns the folders of the demo studies (a TSC and a control study, T2 and FLAIR each), generating them
+ * from the papaya brain wrapped in skull and scalp shells
  * on first use. They are cached under a key of the engine's sources and the anatomy, so they are made
  * again exactly when either changes; a run that stops half-way leaves no folder that looks complete.
  */
@@ -67,7 +69,9 @@ export async function ensureDemoStudies(
     log('Generating the synthetic demo studies (once; cached in .cache/demo-studies)…');
     await rm(root, { recursive: true, force: true });
     await mkdir(folder, { recursive: true });
-    const anatomy = prepareAnatomy(classifyTissues(readNifti(await readFile(demoT1Path()))));
+    const anatomy = prepareAnatomy(
+      addHeadShells(classifyTissues(readNifti(await readFile(demoT1Path()))))
+    );
     for (const [index, { id, tsc, identity }] of DEMO_SUBJECTS.entries()) {
       const subject = synthesizeSubject(anatomy, id, {
         tsc,
