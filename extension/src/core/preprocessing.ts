@@ -126,24 +126,13 @@ export function preprocessSliceWithInfo(
     throw new RangeError(`Invalid rescale slope ${slope} or intercept ${intercept}`);
   }
 
-  const { size, fieldOfViewMm } = spec;
-  const outputSpacingMm = fieldOfViewMm / size;
-  const orientation = axialGridOrientation(input.imageOrientationPatient);
-  const rowWeights = axisWeights(
-    rows,
-    pixelSpacing[0],
-    size,
-    outputSpacingMm,
-    orientation.reverseRows
+  const { size } = spec;
+  const { image, rowWeights, columnWeights, orientation, outputSpacingMm } = onModelGrid(
+    input,
+    spec,
+    slope,
+    intercept
   );
-  const columnWeights = axisWeights(
-    columns,
-    pixelSpacing[1],
-    size,
-    outputSpacingMm,
-    orientation.reverseColumns
-  );
-  const image = resample(pixels, columns, rowWeights, columnWeights, slope, intercept);
   const stats = intensityWindow(image, rowWeights.coverage, columnWeights.coverage, spec);
 
   const tensor = new Float32Array(size * size);
@@ -174,6 +163,46 @@ export function preprocessSliceWithInfo(
  * right→left: row direction +x, column direction +y in LPS) by reversing or transposing the
  * stored grid. Slices that are not axial, and missing or malformed orientations, stay as stored.
  */
+/**
+ * The slice on the model grid without intensity normalisation: the same orientation, field of view and
+ * resampling as preprocessSlice. For masks: a tuber mask gives each model pixel's tuber fraction.
+ */
+export function resampleToModelGrid(
+  input: SliceInput,
+  spec: PreprocessingSpec = DEFAULT_PREPROCESSING
+): Float32Array {
+  const { image, orientation } = onModelGrid(input, spec, 1, 0);
+  if (!orientation.transposed) return image;
+  const { size } = spec;
+  const transposed = new Float32Array(size * size);
+  for (let m = 0; m < size; m++)
+    for (let k = 0; k < size; k++) transposed[k * size + m] = image[m * size + k];
+  return transposed;
+}
+
+/** Resamples the stored grid onto the model grid (before any transposition), applying slope and intercept. */
+function onModelGrid(input: SliceInput, spec: PreprocessingSpec, slope: number, intercept: number) {
+  const { size, fieldOfViewMm } = spec;
+  const outputSpacingMm = fieldOfViewMm / size;
+  const orientation = axialGridOrientation(input.imageOrientationPatient);
+  const rowWeights = axisWeights(
+    input.rows,
+    input.pixelSpacing[0],
+    size,
+    outputSpacingMm,
+    orientation.reverseRows
+  );
+  const columnWeights = axisWeights(
+    input.columns,
+    input.pixelSpacing[1],
+    size,
+    outputSpacingMm,
+    orientation.reverseColumns
+  );
+  const image = resample(input.pixels, input.columns, rowWeights, columnWeights, slope, intercept);
+  return { image, rowWeights, columnWeights, orientation, outputSpacingMm };
+}
+
 export function axialGridOrientation(orientation: ArrayLike<number> | undefined): GridOrientation {
   if (!orientation || classifyPlane(orientation) !== 'axial') return UNCHANGED;
   const [rx, ry, , cx, cy] = Array.from(orientation, Number);

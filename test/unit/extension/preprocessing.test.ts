@@ -1,5 +1,6 @@
 import {
   DEFAULT_PREPROCESSING,
+  resampleToModelGrid,
   SliceInput,
   UPPER_CLIP,
   axialGridOrientation,
@@ -337,5 +338,33 @@ describe('preprocessingFingerprint', () => {
   test('keeps the default spec from being changed', () => {
     expect(Object.isFrozen(DEFAULT_PREPROCESSING)).toBe(true);
     expect(Object.isFrozen(DEFAULT_PREPROCESSING.percentiles)).toBe(true);
+  });
+});
+
+describe('resampleToModelGrid', () => {
+  it('keeps the area of a tuber mask and its place on the model grid', () => {
+    const rows = 256;
+    const spacing = 0.9;
+    const mask = new Uint8Array(rows * rows);
+    // A 12 mm radius disc centred 30 mm right of the image centre (toward higher column index).
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < rows; c++)
+        if (Math.hypot((r - 127.5) * spacing, (c - 127.5) * spacing - 30) <= 12)
+          mask[r * rows + c] = 1;
+    const grid = resampleToModelGrid({
+      pixels: mask,
+      rows,
+      columns: rows,
+      pixelSpacing: [spacing, spacing],
+    });
+    const pixelArea = (DEFAULT_PREPROCESSING.fieldOfViewMm / DEFAULT_PREPROCESSING.size) ** 2;
+    const area = grid.reduce((sum, fraction) => sum + fraction, 0) * pixelArea;
+    expect(area).toBeCloseTo(Math.PI * 12 ** 2, -1);
+    const size = DEFAULT_PREPROCESSING.size;
+    const centreColumn = Math.round(
+      size / 2 - 0.5 + 30 / (DEFAULT_PREPROCESSING.fieldOfViewMm / size)
+    );
+    expect(grid[(size / 2) * size + centreColumn]).toBe(1);
+    expect(Math.max(...grid)).toBeLessThanOrEqual(1);
   });
 });
