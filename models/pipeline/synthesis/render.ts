@@ -24,6 +24,8 @@ export interface Acquisition {
   gamma: number;
   /** The brightest tissue's 12-bit value. */
   whiteLevel: number;
+  /** Render at most this many slices, evenly spaced through the series (training needs no full series). */
+  maxSlices?: number;
 }
 
 /** Draws a clinical acquisition: in-plane 0.4–1.2 mm, 1–6 mm slices with gaps, tilts, poses and artefacts. */
@@ -202,13 +204,19 @@ function sliceGeometry(anatomy: Anatomy, acquisition: Acquisition): SliceGeometr
   const count = Math.max(1, Math.ceil(heightMm / step));
   const half = ((acquisition.matrix - 1) / 2) * acquisition.pixelMm;
   const positions: Vec3[] = [];
-  for (let n = 0; n < count; n++) {
+  for (const n of evenlySpaced(count, acquisition.maxSlices ?? count)) {
     const offset = (n - (count - 1) / 2) * step;
     positions.push(
       [0, 1, 2].map(a => centre[a] + offset * normal[a] - half * row[a] - half * column[a]) as Vec3
     );
   }
   return { row, column, normal, positions };
+}
+
+/** Up to `wanted` indices of 0 … count − 1, evenly spaced. */
+function evenlySpaced(count: number, wanted: number): number[] {
+  if (wanted >= count) return Array.from({ length: count }, (_, n) => n);
+  return Array.from({ length: wanted }, (_, n) => Math.round(((n + 0.5) * count) / wanted - 0.5));
 }
 
 function pointOnSlice(

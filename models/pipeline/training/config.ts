@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_PREPROCESSING } from '../../../extension/src/core/preprocessing';
+import type { Split } from '../synthesis/dataset';
+import type { Acquisition } from '../synthesis/render';
+import type { Contrast } from '../synthesis/types';
+import { ARCHITECTURES, type Architecture } from './architectures';
+import { SPLITS, type TrainingSetSpec } from './trainingSet';
+
+export interface TrainingConfig {
+  name: string;
+  architecture: Architecture;
+  data: {
+    labelMapsDir: string;
+    seed: string;
+    /** SynthSeg label map numbers per split: a brain never serves two splits. */
+    labelMaps: Record<Split, number[]>;
+    subjects: Record<Split, number>;
+    contrasts: Contrast[];
+    acquisition?: Partial<Acquisition>;
+  };
+  training: {
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    patience: number;
+    seed: number;
+  };
+}
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+export class ConfigError extends Error {}
+
+export function readTrainingConfig(path: string): TrainingConfig {
+  let config: TrainingConfig;
+  try {
+    config = JSON.parse(readFileSync(path, 'utf8')) as TrainingConfig;
+  } catch (error) {
+    throw new ConfigError(`cannot read the training config ${path}: ${(error as Error).message}`);
+  }
+  if (!ARCHITECTURES.includes(config.architecture)) {
+    throw new ConfigError(`${path}: architecture must be one of ${ARCHITECTURES.join(', ')}`);
+  }
+  const used = SPLITS.flatMap(split => config.data.labelMaps[split] ?? []);
+  if (new Set(used).size !== used.length)
+    throw new ConfigError(`${path}: a label map is listed in two splits`);
+  return config;
+}
+
+export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
+  const folder = resolve(ROOT, config.data.labelMapsDir);
+  const file = (n: number) => join(folder, `training_seg_${String(n).padStart(2, '0')}.nii.gz`);
+  return {
+    seed: config.data.seed,
+    labelMaps: Object.fromEntries(
+      SPLITS.map(split => [split, config.data.labelMaps[split].map(file)])
+    ) as Record<Split, string[]>,
+    subjects: config.data.subjects,
+    contrasts: config.data.contrasts,
+    preprocessing: DEFAULT_PREPROCESSING,
+    acquisition: config.data.acquisition,
+  };
+}
+
+/** Where a training set is cached: a hash of everything that shapes it, including the engine's sources. */
+export function trainingSetFolder(spec: TrainingSetSpec): string {
+  const hash = createHash('sha256').update(JSON.stringify(spec));
+  const synthesis = join(ROOT, 'models', 'pipeline', 'synthesis');
+  for (const name of [
+    'subject.ts',
+    'render.ts',
+    'tubers.ts',
+    'contrast.ts',
+    'labels.ts',
+    'anatomy.ts',
+  ]) {
+    hash.update(readFileSync(join(synthesis, name)));
+  }
+  hash.update(readFileSync(join(ROOT, 'extension', 'src', 'core', 'preprocessing.ts')));
+  return join(ROOT, '.cache', 'training-sets', hash.digest('hex').slice(0, 12));
+}

@@ -1,0 +1,223 @@
+/**
+ * Trains one candidate on a cached training set: balanced batches with flips and gain jitter, Adam,
+ * early stopping on validation binary cross-entropy, and a checkpoint after every epoch from which a
+ * stopped run resumes.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UPPER_CLIP } from '../../../extension/src/core/preprocessing';
+import { areaUnderRoc, binaryCrossEntropy } from '../evaluation/metrics';
+import { Random } from '../synthesis/random';
+import { buildModel } from './architectures';
+import type { TrainingConfig } from './config';
+import { loadModel, saveModel } from './modelFiles';
+import type { TrainingSplit } from './trainingSet';
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  validationLoss: number;
+  validationAuc: number;
+  seconds: number;
+  examplesPerSecond: number;
+}
+
+export interface TrainingState {
+  completedEpochs: number;
+  bestEpoch: number;
+  bestValidationLoss: number;
+  history: EpochRecord[];
+}
+
+const INITIAL_STATE: TrainingState = {
+  completedEpochs: 0,
+  bestEpoch: 0,
+  bestValidationLoss: Infinity,
+  history: [],
+};
+
+export async function trainCandidate(
+  config: TrainingConfig,
+  data: { train: TrainingSplit; validation: TrainingSplit },
+  runFolder: string,
+  log: (message: string) => void
+): Promise<TrainingState> {
+  await mkdir(runFolder, { recursive: true });
+  const statePath = join(runFolder, 'state.json');
+  let state: TrainingState = existsSync(statePath)
+    ? JSON.parse(await readFile(statePath, 'utf8'))
+    : INITIAL_STATE;
+  const { size } = data.train;
+  const model =
+    state.completedEpochs > 0
+      ? await loadModel(join(runFolder, 'latest'))
+      : buildModel(config.architecture, { size, channels: 1 });
+  const optimizer = tf.train.adam(config.training.learningRate);
+  model.compile({ optimizer, loss: 'binaryCrossentropy' });
+  if (state.completedEpochs > 0) {
+    await restoreOptimizer(optimizer, runFolder);
+    log(
+      `Resuming ${config.architecture} after epoch ${state.completedEpochs} (best validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
+    );
+  }
+  const sinceBest = () => state.completedEpochs - state.bestEpoch;
+  while (state.completedEpochs < config.training.epochs && sinceBest() < config.training.patience) {
+    const epoch = state.completedEpochs + 1;
+    const started = Date.now();
+    const trainLoss = await trainEpoch(model, data.train, config, epoch, log);
+    const probabilities = await predictSplit(model, data.validation);
+    const predictions = probabilities.map((probability, n) => ({
+      probability,
+      positive: data.validation.records[n].positive,
+    }));
+    const seconds = (Date.now() - started) / 1000;
+    const record: EpochRecord = {
+      epoch,
+      trainLoss,
+      validationLoss: binaryCrossEntropy(predictions),
+      validationAuc: areaUnderRoc(predictions),
+      seconds,
+      examplesPerSecond: (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
+    };
+    const improved = record.validationLoss < state.bestValidationLoss;
+    state = {
+      completedEpochs: epoch,
+      bestEpoch: improved ? epoch : state.bestEpoch,
+      bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
+      history: [...state.history, record],
+    };
+    await saveModel(model, join(runFolder, 'latest'));
+    if (improved) await saveModel(model, join(runFolder, 'best'));
+    await saveOptimizer(optimizer, runFolder);
+    await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
+    await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
+    log(
+      `epoch ${epoch}: train BCE ${trainLoss.toFixed(4)}, validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+    );
+  }
+  model.dispose();
+  optimizer.dispose();
+  return state;
+}
+
+function stepsPerEpoch(split: TrainingSplit, config: TrainingConfig): number {
+  return Math.ceil(split.records.length / config.training.batchSize);
+}
+
+/** One epoch of balanced batches (half positive, half negative slices), seeded by the epoch. */
+async function trainEpoch(
+  model: tfl.LayersModel,
+  split: TrainingSplit,
+  config: TrainingConfig,
+  epoch: number,
+  log: (message: string) => void
+): Promise<number> {
+  const random = new Random(`${config.training.seed}-epoch-${epoch}`);
+  const positives = indicesWhere(split, true);
+  const negatives = indicesWhere(split, false);
+  const steps = stepsPerEpoch(split, config);
+  const { batchSize } = config.training;
+  let lossSum = 0;
+  const started = Date.now();
+  for (let step = 0; step < steps; step++) {
+    const batch = Array.from({ length: batchSize }, (_, n) => {
+      const pool = n % 2 === 0 ? positives : negatives;
+      return pool[random.integer(0, pool.length - 1)];
+    });
+    const [x, y] = batchTensors(split, batch, random);
+    const loss = await model.trainOnBatch(x, y);
+    tf.dispose([x, y]);
+    lossSum += Array.isArray(loss) ? loss[0] : loss;
+    if ((step + 1) % 50 === 0) {
+      const rate = ((step + 1) * batchSize) / ((Date.now() - started) / 1000);
+      log(
+        `  epoch ${epoch} step ${step + 1}/${steps}: BCE ${(lossSum / (step + 1)).toFixed(4)}, ${rate.toFixed(1)} examples/s`
+      );
+    }
+  }
+  return lossSum / steps;
+}
+
+function indicesWhere(split: TrainingSplit, positive: boolean): number[] {
+  const indices = split.records.flatMap((record, n) => (record.positive === positive ? [n] : []));
+  if (indices.length === 0)
+    throw new Error(`The training split has no ${positive ? 'positive' : 'negative'} slice.`);
+  return indices;
+}
+
+/** Input and label tensors of a batch, each slice randomly mirrored left–right and its gain jittered. */
+function batchTensors(
+  split: TrainingSplit,
+  indices: number[],
+  random: Random
+): [tf.Tensor4D, tf.Tensor2D] {
+  const { size } = split;
+  const pixels = size * size;
+  const x = new Float32Array(indices.length * pixels);
+  indices.forEach((index, n) => {
+    const source = split.images.subarray(index * pixels, (index + 1) * pixels);
+    const mirror = random.chance(0.5);
+    const gain = (random.uniform(0.9, 1.1) * UPPER_CLIP) / 255;
+    for (let row = 0; row < size; row++) {
+      for (let column = 0; column < size; column++) {
+        const from = row * size + (mirror ? size - 1 - column : column);
+        x[n * pixels + row * size + column] = source[from] * gain;
+      }
+    }
+  });
+  const y = Float32Array.from(indices, index => (split.records[index].positive ? 1 : 0));
+  return [tf.tensor4d(x, [indices.length, size, size, 1]), tf.tensor2d(y, [indices.length, 1])];
+}
+
+/** Slice probabilities of a whole split, in batches, without augmentation. */
+export async function predictSplit(
+  model: tfl.LayersModel,
+  split: TrainingSplit,
+  batchSize = 64
+): Promise<number[]> {
+  const { size } = split;
+  const pixels = size * size;
+  const probabilities: number[] = [];
+  for (let start = 0; start < split.records.length; start += batchSize) {
+    const count = Math.min(batchSize, split.records.length - start);
+    const x = Float32Array.from(
+      split.images.subarray(start * pixels, (start + count) * pixels),
+      v => (v * UPPER_CLIP) / 255
+    );
+    const output = tf.tidy(
+      () => model.predict(tf.tensor4d(x, [count, size, size, 1])) as tf.Tensor
+    );
+    probabilities.push(...(await output.data()));
+    output.dispose();
+  }
+  return probabilities;
+}
+
+async function saveOptimizer(optimizer: tf.Optimizer, runFolder: string): Promise<void> {
+  const weights = await optimizer.getWeights();
+  // getWeights returns the iteration count as a new tensor; the moments are the optimizer's own.
+  const iterations = weights.find(weight => weight.name === 'iter');
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  await writeFile(
+    join(runFolder, 'optimizer.bin'),
+    Buffer.from(tf.io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]))
+  );
+  await writeFile(join(runFolder, 'optimizer.json'), JSON.stringify(specs));
+  iterations?.tensor.dispose();
+}
+
+async function restoreOptimizer(optimizer: tf.Optimizer, runFolder: string): Promise<void> {
+  const specs = JSON.parse(
+    await readFile(join(runFolder, 'optimizer.json'), 'utf8')
+  ) as tf.io.WeightsManifestEntry[];
+  const bytes = await readFile(join(runFolder, 'optimizer.bin'));
+  const decoded = tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    specs
+  );
+  await optimizer.setWeights(Object.entries(decoded).map(([name, tensor]) => ({ name, tensor })));
+  tf.dispose(Object.values(decoded));
+}

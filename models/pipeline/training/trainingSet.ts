@@ -1,0 +1,145 @@
+/**
+ * A fixed set of preprocessed, labelled slices per split, rendered once by the synthesis engine and
+ * cached on disk, so that training epochs and model comparisons see exactly the same data.
+ * Splits are by anatomy: no label map (hence no brain) serves two splits.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  preprocessSlice,
+  resampleToModelGrid,
+  UPPER_CLIP,
+  type PreprocessingSpec,
+} from '../../../extension/src/core/preprocessing';
+import { streamDataset, type Split } from '../synthesis/dataset';
+import type { Acquisition } from '../synthesis/render';
+import type { Contrast } from '../synthesis/types';
+
+export const SPLITS: Split[] = ['train', 'validation', 'test'];
+
+export interface TrainingSetSpec {
+  seed: string;
+  labelMaps: Record<Split, string[]>;
+  subjects: Record<Split, number>;
+  contrasts: Contrast[];
+  preprocessing: PreprocessingSpec;
+  acquisition?: Partial<Acquisition>;
+}
+
+export interface SliceRecord {
+  subjectId: string;
+  tsc: boolean;
+  contrast: Contrast;
+  slice: number;
+  positive: boolean;
+  tuberAreaMm2: number;
+}
+
+export interface TrainingSplit {
+  size: number;
+  records: SliceRecord[];
+  /** Model inputs, size² per slice, quantised: value = byte / 255 × UPPER_CLIP. */
+  images: Uint8Array;
+  /** Tuber fraction of each model pixel, byte / 255. */
+  masks: Uint8Array;
+}
+
+/**
+ * Renders the set into `folder` unless it is already there. Ambiguous slices (some tuber, under the
+ * positive area) are left out: they are neither clearly positive nor clearly negative.
+ */
+export async function ensureTrainingSet(
+  spec: TrainingSetSpec,
+  folder: string,
+  progress: (message: string) => void
+): Promise<void> {
+  if (existsSync(join(folder, '.complete'))) return;
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  for (const split of SPLITS) await renderSplit(spec, split, folder, progress);
+  await writeFile(join(folder, '.complete'), '');
+}
+
+async function renderSplit(
+  spec: TrainingSetSpec,
+  split: Split,
+  folder: string,
+  progress: (message: string) => void
+) {
+  const { size } = spec.preprocessing;
+  const records: SliceRecord[] = [];
+  const images: Uint8Array[] = [];
+  const masks: Uint8Array[] = [];
+  const started = Date.now();
+  const subjects = new Set<string>();
+  const slices = streamDataset({
+    labelFiles: spec.labelMaps[split],
+    subjects: spec.subjects[split],
+    seed: `${spec.seed}-${split}`,
+    contrasts: spec.contrasts,
+    splitFractions: { train: 0, validation: 0, test: 0, [split]: 1 },
+    acquisition: spec.acquisition,
+  });
+  for await (const slice of slices) {
+    if (!subjects.has(slice.subjectId)) {
+      subjects.add(slice.subjectId);
+      progress(
+        `${split}: subject ${subjects.size}/${spec.subjects[split]}, ${records.length} slices, ${((Date.now() - started) / 1000).toFixed(0)} s`
+      );
+    }
+    if (slice.label === 'ambiguous') continue;
+    const input = { rows: slice.rows, columns: slice.columns, pixelSpacing: slice.pixelSpacing };
+    images.push(
+      quantise(
+        preprocessSlice({ ...input, pixels: slice.channels[0] }, spec.preprocessing),
+        UPPER_CLIP
+      )
+    );
+    masks.push(
+      quantise(resampleToModelGrid({ ...input, pixels: slice.mask }, spec.preprocessing), 1)
+    );
+    records.push({
+      subjectId: slice.subjectId,
+      tsc: slice.tsc,
+      contrast: slice.contrast,
+      slice: slice.slice,
+      positive: slice.label === 'positive',
+      tuberAreaMm2: Number(slice.tuberAreaMm2.toFixed(1)),
+    });
+  }
+  await writeAtomically(join(folder, `${split}.images.u8`), concatenate(images, size * size));
+  await writeAtomically(join(folder, `${split}.masks.u8`), concatenate(masks, size * size));
+  await writeAtomically(join(folder, `${split}.json`), JSON.stringify({ size, records }));
+}
+
+export async function loadTrainingSplit(folder: string, split: Split): Promise<TrainingSplit> {
+  const { size, records } = JSON.parse(await readFile(join(folder, `${split}.json`), 'utf8')) as {
+    size: number;
+    records: SliceRecord[];
+  };
+  const images = new Uint8Array(await readFile(join(folder, `${split}.images.u8`)));
+  const masks = new Uint8Array(await readFile(join(folder, `${split}.masks.u8`)));
+  if (images.length !== records.length * size * size || masks.length !== images.length) {
+    throw new Error(`The ${split} split in ${folder} is damaged: rebuild it.`);
+  }
+  return { size, records, images, masks };
+}
+
+function quantise(values: Float32Array, maximum: number): Uint8Array {
+  return Uint8Array.from(values, value =>
+    Math.round((255 * Math.min(maximum, Math.max(0, value))) / maximum)
+  );
+}
+
+function concatenate(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(parts.length * length);
+  parts.forEach((part, n) => out.set(part, n * length));
+  return out;
+}
+
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  await writeFile(`${path}.partial`, data);
+  await rename(`${path}.partial`, path);
+}
