@@ -1,0 +1,152 @@
+/**
+ * Evaluates a trained candidate the way the 2020 study did, and more strictly: the threshold is chosen on
+ * validation slices, the paper's metrics are measured on the untouched test split with 95 % bootstrap
+ * intervals over patients, plus ROC and calibration plots, a patient-level result and the Grad-CAM
+ * pointing game.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UPPER_CLIP } from '../../../extension/src/core/preprocessing';
+import { gradCam } from '../../../extension/src/core/explain';
+import { GRAD_CAM_LAYER } from '../training/architectures';
+import { predictSplit } from '../training/train';
+import type { SliceRecord, TrainingSplit } from '../training/trainingSet';
+import {
+  binaryCrossEntropy,
+  bootstrapIntervals,
+  calibrationBins,
+  confusionMatrix,
+  metricsAt,
+  rocCurve,
+  youdenThreshold,
+  type ConfusionMatrix,
+  type Interval,
+  type MetricName,
+  type Prediction,
+} from './metrics';
+import { pointingHit } from './pointingGame';
+import { calibrationSvg, rocSvg } from './plots';
+
+/** Tuber masks are dilated by this margin for the pointing game. */
+export const POINTING_MARGIN_MM = 5;
+
+export interface Evaluation {
+  threshold: number;
+  validationLoss: number;
+  testLoss: number;
+  slices: {
+    count: number;
+    positives: number;
+    metrics: Record<MetricName, Interval>;
+    confusion: ConfusionMatrix;
+  };
+  patients: {
+    count: number;
+    tsc: number;
+    metrics: Record<MetricName, Interval>;
+    confusion: ConfusionMatrix;
+  };
+  pointingGame: { hits: number; slices: number; share: number; marginMm: number };
+  plots: { roc: string; calibration: string };
+}
+
+export async function evaluateModel(
+  model: tfl.LayersModel,
+  validation: TrainingSplit,
+  test: TrainingSplit,
+  fieldOfViewMm: number
+): Promise<Evaluation> {
+  const validationPredictions = toPredictions(
+    await predictSplit(model, validation),
+    validation.records
+  );
+  const testProbabilities = await predictSplit(model, test);
+  const testPredictions = toPredictions(testProbabilities, test.records);
+  const threshold = youdenThreshold(validationPredictions);
+
+  const bySubject = groupBy(test.records, testPredictions);
+  const patientPredictions = [...bySubject.values()].map(({ tsc, predictions }) => [
+    { probability: Math.max(...predictions.map(p => p.probability)), positive: tsc },
+  ]);
+  const operatingPoint = metricsAt(testPredictions, threshold);
+  return {
+    threshold,
+    validationLoss: binaryCrossEntropy(validationPredictions),
+    testLoss: binaryCrossEntropy(testPredictions),
+    slices: {
+      count: testPredictions.length,
+      positives: testPredictions.filter(p => p.positive).length,
+      metrics: bootstrapIntervals(
+        [...bySubject.values()].map(group => group.predictions),
+        threshold
+      ),
+      confusion: confusionMatrix(testPredictions, threshold),
+    },
+    patients: {
+      count: patientPredictions.length,
+      tsc: patientPredictions.filter(([p]) => p.positive).length,
+      metrics: bootstrapIntervals(patientPredictions, threshold),
+      confusion: confusionMatrix(patientPredictions.flat(), threshold),
+    },
+    pointingGame: pointingGameOf(model, test, fieldOfViewMm),
+    plots: {
+      roc: rocSvg(rocCurve(testPredictions), operatingPoint.auc, {
+        falsePositiveRate: 1 - operatingPoint.specificity,
+        truePositiveRate: operatingPoint.sensitivity,
+      }),
+      calibration: calibrationSvg(calibrationBins(testPredictions)),
+    },
+  };
+}
+
+function toPredictions(probabilities: number[], records: SliceRecord[]): Prediction[] {
+  return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
+}
+
+function groupBy(records: SliceRecord[], predictions: Prediction[]) {
+  const groups = new Map<string, { tsc: boolean; predictions: Prediction[] }>();
+  records.forEach((record, n) => {
+    const group = groups.get(record.subjectId) ?? { tsc: record.tsc, predictions: [] };
+    group.predictions.push(predictions[n]);
+    groups.set(record.subjectId, group);
+  });
+  return groups;
+}
+
+/** Share of positive test slices whose Grad-CAM peak lies within their tuber mask dilated by 5 mm. */
+function pointingGameOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfViewMm: number) {
+  const { size } = split;
+  const pixels = size * size;
+  const marginPixels = POINTING_MARGIN_MM / (fieldOfViewMm / size);
+  const positives = split.records.flatMap((record, n) => (record.positive ? [n] : []));
+  let hits = 0;
+  for (let start = 0; start < positives.length; start += 32) {
+    const batch = positives.slice(start, start + 32);
+    const input = new Float32Array(batch.length * pixels);
+    batch.forEach((index, n) =>
+      input.set(
+        Float32Array.from(
+          split.images.subarray(index * pixels, (index + 1) * pixels),
+          v => (v * UPPER_CLIP) / 255
+        ),
+        n * pixels
+      )
+    );
+    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
+    const { maps } = gradCam({ tf, tfl }, model, tensor, GRAD_CAM_LAYER);
+    tensor.dispose();
+    maps.forEach((map, n) => {
+      const mask = Float32Array.from(
+        split.masks.subarray(batch[n] * pixels, (batch[n] + 1) * pixels),
+        v => v / 255
+      );
+      if (pointingHit(map, mask, size, marginPixels)) hits++;
+    });
+  }
+  return {
+    hits,
+    slices: positives.length,
+    share: hits / Math.max(1, positives.length),
+    marginMm: POINTING_MARGIN_MM,
+  };
+}

@@ -1,0 +1,130 @@
+// npm run evaluate -- --config models/configs/<name>.json [--version 0.1.0]
+// Evaluates the best checkpoint of the config's run and writes the model package into models/<name>/:
+// model.json, weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file),
+// report.md, report.json, roc.svg and calibration.svg.
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import {
+  DEFAULT_PREPROCESSING,
+  preprocessingFingerprint,
+} from '../../../extension/src/core/preprocessing';
+import { GRAD_CAM_LAYER } from '../training/architectures';
+import {
+  readTrainingConfig,
+  trainingSetFolder,
+  trainingSetSpec,
+  type TrainingConfig,
+} from '../training/config';
+import { loadModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
+import type { TrainingState } from '../training/train';
+import { loadTrainingSplit } from '../training/trainingSet';
+import { evaluateModel, type Evaluation } from './evaluate';
+import { renderReport } from './report';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, version: { type: 'string', default: '0.1.0' } },
+  });
+  if (!values.config) throw new Error('--config <file> is required');
+  const config = readTrainingConfig(values.config);
+  await initialiseNodeBackend('wasm');
+  const runFolder = join(ROOT, '.cache', 'runs', basename(values.config, '.json'));
+  const state = JSON.parse(await readFile(join(runFolder, 'state.json'), 'utf8')) as TrainingState;
+  const setFolder = trainingSetFolder(trainingSetSpec(config));
+  const [validation, test] = await Promise.all([
+    loadTrainingSplit(setFolder, 'validation'),
+    loadTrainingSplit(setFolder, 'test'),
+  ]);
+  const model = await loadModel(join(runFolder, 'best'));
+  const evaluation = await evaluateModel(
+    model,
+    validation,
+    test,
+    DEFAULT_PREPROCESSING.fieldOfViewMm
+  );
+
+  const packageFolder = join(ROOT, 'models', config.name);
+  await mkdir(packageFolder, { recursive: true });
+  for (const file of ['model.json', WEIGHTS_FILE])
+    await copyFile(join(runFolder, 'best', file), join(packageFolder, file));
+  const context = {
+    name: config.name,
+    version: values.version,
+    architecture: config.architecture,
+    parameters: model.countParams(),
+    trainingSet: basename(setFolder),
+    trainingHistory: state.history,
+    bestEpoch: state.bestEpoch,
+  };
+  const { plots, ...results } = evaluation;
+  await writeFile(join(packageFolder, 'roc.svg'), plots.roc);
+  await writeFile(join(packageFolder, 'calibration.svg'), plots.calibration);
+  await writeFile(
+    join(packageFolder, 'report.json'),
+    `${JSON.stringify({ ...context, ...results }, null, 2)}\n`
+  );
+  await writeFile(join(packageFolder, 'report.md'), renderReport(evaluation, context));
+  const card = await modelCard(config, context, evaluation, packageFolder, values.config);
+  await writeFile(join(packageFolder, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
+  console.log(`Wrote ${packageFolder}: ${JSON.stringify(card.metrics.slices)}`);
+}
+
+async function modelCard(
+  config: TrainingConfig,
+  context: { version: string; parameters: number; trainingSet: string },
+  evaluation: Evaluation,
+  folder: string,
+  configPath: string
+) {
+  const files = Object.fromEntries(
+    await Promise.all(
+      ['model.json', WEIGHTS_FILE].map(async file => [file, await sha256File(join(folder, file))])
+    )
+  );
+  return {
+    name: config.name,
+    version: context.version,
+    architecture: config.architecture,
+    parameters: context.parameters,
+    input: {
+      shape: [DEFAULT_PREPROCESSING.size, DEFAULT_PREPROCESSING.size, 1],
+      preprocessing: preprocessingFingerprint(DEFAULT_PREPROCESSING),
+      description:
+        'One axial T2 or FLAIR slice: modality LUT applied, radiological orientation, a 240 mm field of view resampled to 128², intensities scaled to the head’s 1st–99.5th percentiles (0–1, clipped at 1.5).',
+    },
+    output: 'Probability that the slice holds at least 20 mm² of tuber.',
+    threshold: evaluation.threshold,
+    gradCamLayer: GRAD_CAM_LAYER,
+    metrics: {
+      slices: evaluation.slices.metrics,
+      patients: evaluation.patients.metrics,
+      pointingGame: evaluation.pointingGame.share,
+      intervals: '95 % percentile bootstrap over test patients',
+    },
+    trainingData: {
+      source:
+        'Synthetic T2 and FLAIR brains with and without tubers rendered by the TuberLens synthesis engine from the SynthSeg label maps (Apache-2.0).',
+      labelMaps: config.data.labelMaps,
+      subjects: config.data.subjects,
+      trainingSet: context.trainingSet,
+      config: configPath,
+    },
+    intendedUse:
+      'Research use only: flagging axial T2/FLAIR slices that may hold cortical or subcortical tubers of tuberous sclerosis complex, for review by a radiologist. Not a medical device.',
+    limitations: [
+      'Trained and tested on synthetic images only; performance on real scans has not been measured.',
+      'Axial T2-weighted and FLAIR MR only; other contrasts, planes and modalities are out of scope.',
+      'Slice-level decisions; tubers under 20 mm² on a slice are not targeted.',
+    ],
+    files,
+  };
+}
+
+main().catch(error => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

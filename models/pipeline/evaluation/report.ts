@@ -1,0 +1,103 @@
+import type { Evaluation } from './evaluate';
+import { METRIC_NAMES, type Interval, type MetricName } from './metrics';
+
+/** Test-set results of Sánchez Fernández et al. 2020 (InceptionV3, real T2/FLAIR slices). */
+export const PAPER_RESULTS: Record<MetricName, number> = {
+  sensitivity: 0.95,
+  specificity: 0.95,
+  ppv: 0.94,
+  npv: 0.95,
+  f1: 0.95,
+  accuracy: 0.95,
+  auc: 0.99,
+};
+
+const LABELS: Record<MetricName, string> = {
+  sensitivity: 'Sensitivity',
+  specificity: 'Specificity',
+  ppv: 'PPV',
+  npv: 'NPV',
+  f1: 'F1',
+  accuracy: 'Accuracy',
+  auc: 'AUC',
+};
+
+function formatInterval({ estimate, low, high }: Interval): string {
+  if (Number.isNaN(estimate)) return 'n/a';
+  return `${estimate.toFixed(3)} (${low.toFixed(3)}–${high.toFixed(3)})`;
+}
+
+export interface ReportContext {
+  name: string;
+  version: string;
+  architecture: string;
+  parameters: number;
+  trainingSet: string;
+  trainingHistory: Array<{
+    epoch: number;
+    trainLoss: number;
+    validationLoss: number;
+    validationAuc: number;
+  }>;
+  bestEpoch: number;
+}
+
+export function renderReport(evaluation: Evaluation, context: ReportContext): string {
+  const { slices, patients, pointingGame } = evaluation;
+  const rows = METRIC_NAMES.map(
+    name =>
+      `| ${LABELS[name]} | ${formatInterval(slices.metrics[name])} | ${formatInterval(patients.metrics[name])} | ${PAPER_RESULTS[name].toFixed(2)} |`
+  );
+  const confusion = (c: Evaluation['slices']['confusion']) =>
+    `| | called tuber | called no tuber |\n| --- | --- | --- |\n| tuber | ${c.truePositives} | ${c.falseNegatives} |\n| no tuber | ${c.falsePositives} | ${c.trueNegatives} |`;
+  const history = context.trainingHistory
+    .map(
+      record =>
+        `| ${record.epoch} | ${record.trainLoss.toFixed(4)} | ${record.validationLoss.toFixed(4)} | ${record.validationAuc.toFixed(4)} |`
+    )
+    .join('\n');
+  return `# ${context.name} ${context.version}: evaluation report
+
+Architecture: ${context.architecture} (${context.parameters.toLocaleString('en')} parameters), selected at
+epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${evaluation.validationLoss.toFixed(4)}).
+Decision threshold ${evaluation.threshold.toFixed(4)}, chosen on the validation slices (Youden's J) and
+stored in the model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
+label maps that neither training nor validation used.
+
+## Test set, at the stored threshold (95 % bootstrap intervals over patients)
+
+${slices.count} slices (${slices.positives} with tuber) from ${patients.count} brains (${patients.tsc} TSC).
+A brain is called positive when any of its slices is. Ambiguous slices (some tuber, under 20 mm²) are
+left out. The paper's figures are on real scans of 114 + 114 patients and are not directly comparable.
+
+| Metric | Slices | Patients | Paper (InceptionV3) |
+| --- | --- | --- | --- |
+${rows.join('\n')}
+
+Binary cross-entropy on the test slices: ${evaluation.testLoss.toFixed(4)}.
+
+### Confusion matrix, slices
+
+${confusion(slices.confusion)}
+
+### Confusion matrix, patients
+
+${confusion(patients.confusion)}
+
+## Grad-CAM localisation: the pointing game
+
+On ${pointingGame.slices} test slices with tuber, the Grad-CAM peak lies within the tuber mask dilated by
+${pointingGame.marginMm} mm on ${pointingGame.hits}: **${(100 * pointingGame.share).toFixed(1)} %** (the paper showed
+its maps by eye only).
+
+## Plots
+
+![ROC](roc.svg) ![Calibration](calibration.svg)
+
+## Training history
+
+| Epoch | Train BCE (balanced batches) | Validation BCE | Validation AUC |
+| --- | --- | --- | --- |
+${history}
+`;
+}

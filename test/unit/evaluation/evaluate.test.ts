@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
+import { renderReport } from '../../../models/pipeline/evaluation/report';
+import { loadModel } from '../../../models/pipeline/training/modelFiles';
+import { trainCandidate } from '../../../models/pipeline/training/train';
+import { TOY_SIZE, toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
+
+let folder: string;
+beforeAll(async () => {
+  await initialiseNodeBackend('wasm');
+  folder = mkdtempSync(join(tmpdir(), 'tuberlens-evaluate-'));
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+test('evaluates a trained model: threshold from validation, test metrics with intervals, pointing game, report', async () => {
+  const data = { train: toySplit(96, 'train'), validation: toySplit(32, 'validation') };
+  const state = await trainCandidate(toyConfig(6), data, folder, () => {});
+  const model = await loadModel(join(folder, 'best'));
+  const test = toySplit(48, 'test');
+  const tensors = tf.memory().numTensors;
+
+  const evaluation = await evaluateModel(model, data.validation, test, TOY_SIZE * 1.875);
+
+  expect(tf.memory().numTensors).toBe(tensors);
+  expect(evaluation.threshold).toBeGreaterThan(0);
+  expect(evaluation.threshold).toBeLessThan(1);
+  expect(evaluation.slices).toMatchObject({ count: 48, positives: 12 });
+  expect(evaluation.patients).toMatchObject({ count: 24, tsc: 12 });
+  expect(evaluation.slices.metrics.auc.estimate).toBeGreaterThan(0.9);
+  const { sensitivity } = evaluation.slices.metrics;
+  expect(sensitivity.low).toBeLessThanOrEqual(sensitivity.estimate);
+  expect(sensitivity.high).toBeGreaterThanOrEqual(sensitivity.estimate);
+  const confusion = evaluation.slices.confusion;
+  expect(confusion.truePositives + confusion.falseNegatives).toBe(12);
+  expect(evaluation.pointingGame.slices).toBe(12);
+  expect(evaluation.pointingGame.share).toBeGreaterThan(0.5);
+  expect(evaluation.plots.roc).toMatch(/^<svg[\s\S]*<\/svg>$/);
+  expect(evaluation.plots.calibration).toContain('<circle');
+
+  const report = renderReport(evaluation, {
+    name: 'toy',
+    version: '0.0.1',
+    architecture: 'plain',
+    parameters: model.countParams(),
+    trainingSet: 'toy',
+    trainingHistory: state.history,
+    bestEpoch: state.bestEpoch,
+  });
+  expect(report).toContain('| Sensitivity |');
+  expect(report).toContain('| 0.95 |');
+  expect(report).toContain('pointing game');
+  model.dispose();
+}, 120_000);
