@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDemoStudies } from '../models/pipeline/synthesis/demoStudies';
+import { PREDICT_USAGE, predictCommand, PredictInputError } from './predict';
 import { DicomStore } from './server/dicomStore';
 import { createTuberLensServer, PATHS, type DicomwebSource } from './server/httpServer';
 import { ensureViewer, ViewerUnavailableError } from './server/viewerPackage';
@@ -126,16 +127,19 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (args.includes('--help') && command === 'serve') return void console.log(USAGE);
     if (args.includes('--help') && command === 'synth') return void console.log(SYNTH_USAGE);
+    if (args.includes('--help') && command === 'predict') return void console.log(PREDICT_USAGE);
+    if (command === 'predict') return await predictCommand(args, text => console.log(text));
     if (command === 'serve') return await serve(args);
     if (command === 'synth') return await synthCommand(args, printProgress);
     if (command === undefined || command === '--help' || command === 'help') {
-      return void console.log(`${USAGE}\n\n${SYNTH_USAGE}`);
+      return void console.log(`${USAGE}\n\n${SYNTH_USAGE}\n\n${PREDICT_USAGE}`);
     }
     throw new UsageError(`Unknown command "${command}". ${USAGE}`);
   } catch (error) {
     if (
       error instanceof UsageError ||
       error instanceof SynthInputError ||
+      error instanceof PredictInputError ||
       error instanceof ViewerUnavailableError ||
       isArgumentError(error)
     ) {

@@ -1,0 +1,411 @@
+// tuberlens predict <path> [--json] [--cam <dir>] [--model <folder>]: the successor of the 2020 study's app.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initialiseNodeBackend } from '../extension/src/core/engine/backend';
+import { gradCam, saliency } from '../extension/src/core/explain';
+import {
+  DEFAULT_PREPROCESSING,
+  preprocessSlice,
+  UPPER_CLIP,
+  type SliceInput,
+} from '../extension/src/core/preprocessing';
+import { classifySeries } from '../extension/src/core/seriesClassification';
+import { encodePng } from '../models/pipeline/synthesis/png';
+import { NiftiError, readNifti } from '../models/pipeline/synthesis/nifti';
+import { loadModel, sha256File, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
+import { DicomFileError, frameBytes, parseDicom } from './server/dicomFile';
+
+export const PREDICT_USAGE = `Usage: tuberlens predict <DICOM folder or file | NIfTI volume> [--json] [--cam <dir>] [--model <folder>]
+
+  Runs the tuber detector on every axial MR series found (files in any order, nested folders) or on
+  the axial slices of a NIfTI volume. --json prints one JSON document; --cam writes Grad-CAM and
+  saliency overlays as PNG. Exit 2 with a one-line reason for input it cannot use.`;
+
+/** Input the detector cannot use: one line on stderr, exit code 2. */
+export class PredictInputError extends Error {}
+
+const ROOT = resolve(__dirname, '..');
+
+interface Slice extends SliceInput {
+  key: { sopInstanceUID: string; instanceNumber: number } | { slice: number };
+  position: number;
+}
+
+interface SeriesInput {
+  seriesInstanceUID?: string;
+  seriesDescription: string;
+  slices: Slice[];
+  skipped?: string;
+}
+
+interface ModelCard {
+  name: string;
+  version: string;
+  threshold: number;
+  gradCamLayer: string;
+}
+
+export async function predictCommand(args: string[], print: (text: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      cam: { type: 'string' },
+      model: { type: 'string', default: join(ROOT, 'models', 'tuber-net') },
+    },
+  });
+  if (positionals.length !== 1)
+    throw new PredictInputError('Give exactly one DICOM folder, DICOM file or NIfTI volume.');
+  const input = resolve(positionals[0]);
+  const series = await readSeries(input);
+  const modelFolder = resolve(values.model);
+  if (!existsSync(join(modelFolder, 'model-card.json'))) {
+    throw new PredictInputError(
+      `No model at ${modelFolder} (model-card.json missing): train and evaluate one first.`
+    );
+  }
+  const card = JSON.parse(
+    await readFile(join(modelFolder, 'model-card.json'), 'utf8')
+  ) as ModelCard;
+  await initialiseNodeBackend('wasm');
+  const model = await loadModel(modelFolder);
+  const results = [];
+  for (const [index, entry] of series.entries()) {
+    results.push(
+      await predictSeries(
+        model,
+        card,
+        entry,
+        values.cam ? join(resolve(values.cam), `series-${index + 1}`) : undefined
+      )
+    );
+  }
+  model.dispose();
+  const document = {
+    model: {
+      name: card.name,
+      version: card.version,
+      sha256: await sha256File(join(modelFolder, WEIGHTS_FILE)),
+    },
+    series: results,
+  };
+  print(values.json ? JSON.stringify(document) : humanReadable(document));
+}
+
+async function predictSeries(
+  model: tfl.LayersModel,
+  card: ModelCard,
+  series: SeriesInput,
+  camFolder?: string
+) {
+  const base = {
+    ...(series.seriesInstanceUID ? { seriesInstanceUID: series.seriesInstanceUID } : {}),
+    seriesDescription: series.seriesDescription,
+  };
+  if (series.skipped)
+    return { ...base, skipped: series.skipped, probability: null, positive: null, instances: [] };
+  const { size } = DEFAULT_PREPROCESSING;
+  const probabilities: number[] = [];
+  for (let start = 0; start < series.slices.length; start += 24) {
+    const batch = series.slices.slice(start, start + 24);
+    const input = new Float32Array(batch.length * size * size);
+    batch.forEach((slice, n) => input.set(preprocessSlice(slice), n * size * size));
+    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
+    const { probabilities: batchProbabilities, maps } = gradCam(
+      { tf, tfl },
+      model,
+      tensor,
+      card.gradCamLayer
+    );
+    probabilities.push(...batchProbabilities);
+    if (camFolder) {
+      const salient = saliency(tf, model, tensor).maps;
+      await writeOverlays(camFolder, batch, input, maps, salient, start);
+    }
+    tensor.dispose();
+  }
+  const probability = Math.max(...probabilities);
+  return {
+    ...base,
+    probability,
+    positive: probability >= card.threshold,
+    instances: series.slices.map((slice, n) => ({
+      ...slice.key,
+      probability: probabilities[n],
+      positive: probabilities[n] >= card.threshold,
+    })),
+  };
+}
+
+async function readSeries(path: string): Promise<SeriesInput[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new PredictInputError(`${path} does not exist.`);
+  if (info.isFile() && /\.nii(\.gz)?$/i.test(path)) return [await niftiSeries(path)];
+  const files = info.isDirectory() ? await listFiles(path) : [path];
+  const bySeries = new Map<
+    string,
+    {
+      description: string;
+      modality: string;
+      orientation?: number[];
+      slices: Slice[];
+      problems: string[];
+    }
+  >();
+  for (const file of files) {
+    let parsed;
+    try {
+      parsed = parseDicom(await readFile(file));
+    } catch (error) {
+      if (error instanceof DicomFileError) continue;
+      throw error;
+    }
+    const dataset = naturalized(parsed.instance.metadata);
+    const uid = parsed.instance.seriesInstanceUID;
+    const entry = bySeries.get(uid) ?? {
+      description: String(dataset.SeriesDescription ?? ''),
+      modality: String(dataset.Modality ?? ''),
+      orientation: numbers(dataset.ImageOrientationPatient),
+      slices: [],
+      problems: [],
+    };
+    bySeries.set(uid, entry);
+    try {
+      entry.slices.push(dicomSlice(parsed, dataset));
+    } catch (error) {
+      entry.problems.push((error as Error).message);
+    }
+  }
+  if (bySeries.size === 0)
+    throw new PredictInputError(`No DICOM image or NIfTI volume found at ${path}.`);
+  const series = [...bySeries.entries()].map(([uid, entry]) => seriesInput(uid, entry));
+  if (series.every(entry => entry.skipped))
+    throw new PredictInputError(series.map(entry => entry.skipped).join('; '));
+  return series;
+}
+
+function seriesInput(
+  uid: string,
+  entry: {
+    description: string;
+    modality: string;
+    orientation?: number[];
+    slices: Slice[];
+    problems: string[];
+  }
+): SeriesInput {
+  const base = {
+    seriesInstanceUID: uid,
+    seriesDescription: entry.description,
+    slices: entry.slices.sort((a, b) => a.position - b.position),
+  };
+  if (entry.modality !== 'MR')
+    return {
+      ...base,
+      slices: [],
+      skipped: `series ${uid} is not MR (modality ${entry.modality || 'unknown'})`,
+    };
+  if (entry.slices.length === 0)
+    return {
+      ...base,
+      skipped: `series ${uid} has no usable image: ${entry.problems[0] ?? 'no pixel data'}`,
+    };
+  const plane = classifySeries({
+    Modality: 'MR',
+    ImageOrientationPatient: entry.orientation,
+  }).plane;
+  if (plane !== 'axial')
+    return { ...base, slices: [], skipped: `series ${uid} is not axial (plane: ${plane})` };
+  return base;
+}
+
+type Dataset = Record<string, unknown>;
+
+function dicomSlice(parsed: ReturnType<typeof parseDicom>, dataset: Dataset): Slice {
+  const { instance, dict } = parsed;
+  if (instance.transferSyntaxUID !== '1.2.840.10008.1.2.1') {
+    throw new Error(`compressed transfer syntax ${instance.transferSyntaxUID} is not supported`);
+  }
+  const rows = Number(dataset.Rows);
+  const columns = Number(dataset.Columns);
+  const bytes = frameBytes(dict, instance, 1);
+  const signed = Number(dataset.PixelRepresentation) === 1;
+  const bits = Number(dataset.BitsAllocated);
+  if (Number(dataset.SamplesPerPixel ?? 1) !== 1 || (bits !== 8 && bits !== 16)) {
+    throw new Error(
+      `only 8- or 16-bit grayscale images are supported (${bits}-bit, ${dataset.SamplesPerPixel} samples)`
+    );
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const pixels =
+    bits === 8 ? new Uint8Array(buffer) : signed ? new Int16Array(buffer) : new Uint16Array(buffer);
+  const orientation = numbers(dataset.ImageOrientationPatient);
+  const position = numbers(dataset.ImagePositionPatient) ?? [
+    0,
+    0,
+    Number(dataset.InstanceNumber ?? 0),
+  ];
+  const normal = orientation ? cross(orientation) : [0, 0, 1];
+  return {
+    pixels,
+    rows,
+    columns,
+    pixelSpacing: (numbers(dataset.PixelSpacing) ?? [1, 1]) as [number, number],
+    rescaleSlope: Number(dataset.RescaleSlope ?? 1),
+    rescaleIntercept: Number(dataset.RescaleIntercept ?? 0),
+    imageOrientationPatient: orientation,
+    key: {
+      sopInstanceUID: instance.sopInstanceUID,
+      instanceNumber: Number(dataset.InstanceNumber ?? 0),
+    },
+    position: position[0] * normal[0] + position[1] * normal[1] + position[2] * normal[2],
+  };
+}
+
+/** The axial slices of a NIfTI volume: the voxel axis closest to superior–inferior is the slice axis. */
+async function niftiSeries(path: string): Promise<SeriesInput> {
+  let volume;
+  try {
+    volume = readNifti(await readFile(path));
+  } catch (error) {
+    if (error instanceof NiftiError) throw new PredictInputError(`${path}: ${error.message}`);
+    throw error;
+  }
+  const { dims, affine, data } = volume;
+  const axes = [0, 1, 2].map(a => [affine[a], affine[4 + a], affine[8 + a]]);
+  const sliceAxis = [0, 1, 2].reduce(
+    (best, a) =>
+      Math.abs(axes[a][2]) / Math.hypot(...axes[a]) >
+      Math.abs(axes[best][2]) / Math.hypot(...axes[best])
+        ? a
+        : best,
+    0
+  );
+  const [columnAxis, rowAxis] = [0, 1, 2].filter(a => a !== sliceAxis);
+  // RAS → LPS for the DICOM-style orientation the preprocessing reads.
+  const lps = (v: number[]) => [-v[0], -v[1], v[2]].map(c => c / Math.hypot(...v));
+  const orientation = [...lps(axes[columnAxis]), ...lps(axes[rowAxis])];
+  const stride = [1, dims[0], dims[0] * dims[1]];
+  const slices: Slice[] = Array.from({ length: dims[sliceAxis] }, (_, k) => {
+    const pixels = new Float32Array(dims[rowAxis] * dims[columnAxis]);
+    for (let r = 0; r < dims[rowAxis]; r++) {
+      for (let c = 0; c < dims[columnAxis]; c++) {
+        pixels[r * dims[columnAxis] + c] =
+          data[k * stride[sliceAxis] + r * stride[rowAxis] + c * stride[columnAxis]];
+      }
+    }
+    return {
+      pixels,
+      rows: dims[rowAxis],
+      columns: dims[columnAxis],
+      pixelSpacing: [Math.hypot(...axes[rowAxis]), Math.hypot(...axes[columnAxis])],
+      imageOrientationPatient: orientation,
+      key: { slice: k },
+      position: k * Math.sign(axes[sliceAxis][2] || 1),
+    };
+  });
+  return {
+    seriesDescription: path.split('/').pop() ?? path,
+    slices: slices.sort((a, b) => a.position - b.position),
+  };
+}
+
+async function listFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  return entries
+    .filter(entry => entry.isFile() && !entry.name.startsWith('.'))
+    .map(entry => join(entry.parentPath ?? entry.path, entry.name))
+    .sort();
+}
+
+/** Keyword → value view of DICOM JSON, enough for the attributes read here. */
+function naturalized(metadata: Record<string, { Value?: unknown[] }>): Dataset {
+  const TAGS: Record<string, string> = {
+    '00080060': 'Modality',
+    '0008103E': 'SeriesDescription',
+    '00200013': 'InstanceNumber',
+    '00200032': 'ImagePositionPatient',
+    '00200037': 'ImageOrientationPatient',
+    '00280030': 'PixelSpacing',
+    '00280010': 'Rows',
+    '00280011': 'Columns',
+    '00280002': 'SamplesPerPixel',
+    '00280100': 'BitsAllocated',
+    '00280103': 'PixelRepresentation',
+    '00281053': 'RescaleSlope',
+    '00281052': 'RescaleIntercept',
+  };
+  const dataset: Dataset = {};
+  for (const [tag, keyword] of Object.entries(TAGS)) {
+    const value = metadata[tag]?.Value;
+    if (value !== undefined) dataset[keyword] = value.length === 1 ? value[0] : value;
+  }
+  return dataset;
+}
+
+function numbers(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const parsed = value.map(Number);
+  return parsed.every(Number.isFinite) ? parsed : undefined;
+}
+
+function cross([a, b, c, d, e, f]: number[]): number[] {
+  return [b * f - c * e, c * d - a * f, a * e - b * d];
+}
+
+/** Grad-CAM and saliency over the model input, as red heat on grayscale, one PNG each per slice. */
+async function writeOverlays(
+  folder: string,
+  slices: Slice[],
+  input: Float32Array,
+  cams: Float32Array[],
+  salient: Float32Array[],
+  offset: number
+) {
+  await mkdir(folder, { recursive: true });
+  const { size } = DEFAULT_PREPROCESSING;
+  for (let n = 0; n < slices.length; n++) {
+    const image = input.subarray(n * size * size, (n + 1) * size * size);
+    const name = String(offset + n + 1).padStart(3, '0');
+    await writeFile(join(folder, `${name}-gradcam.png`), heatOverlay(image, cams[n], size));
+    await writeFile(join(folder, `${name}-saliency.png`), heatOverlay(image, salient[n], size));
+  }
+}
+
+function heatOverlay(image: Float32Array, heat: Float32Array, size: number): Uint8Array {
+  const rgb = new Uint8Array(size * size * 3);
+  for (let p = 0; p < size * size; p++) {
+    const gray = Math.min(255, (255 * image[p]) / UPPER_CLIP);
+    const h = heat[p];
+    rgb[p * 3] = Math.min(255, gray * (1 - h) + 255 * h);
+    rgb[p * 3 + 1] = gray * (1 - h) + 64 * h * (1 - h);
+    rgb[p * 3 + 2] = gray * (1 - h);
+  }
+  return encodePng(size, size, rgb, 3);
+}
+
+function humanReadable(document: {
+  model: { name: string; version: string };
+  series: Array<{
+    seriesDescription: string;
+    probability: number | null;
+    positive: boolean | null;
+    skipped?: string;
+    instances: unknown[];
+  }>;
+}): string {
+  const lines = [`Model ${document.model.name} ${document.model.version}`];
+  for (const series of document.series) {
+    lines.push(
+      series.skipped
+        ? `${series.seriesDescription || '(no description)'}: skipped, ${series.skipped}`
+        : `${series.seriesDescription || '(no description)'}: ${series.positive ? 'TUBERS SUSPECTED' : 'no tuber found'} (highest slice probability ${series.probability!.toFixed(3)}, ${series.instances.length} slices)`
+    );
+  }
+  return lines.join('\n');
+}
