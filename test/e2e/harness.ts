@@ -26,7 +26,8 @@ export function startTuberLens(extraArgs: string[] = []): Promise<RunningServer>
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => fail(new Error(`tuberlens serve did not start in time:\n${output}`)),
-      120_000
+      // A first start downloads the viewer (about 50 MB) and renders the demo studies.
+      300_000
     );
     const fail = (error: Error) => {
       clearTimeout(timer);

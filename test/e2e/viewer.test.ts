@@ -37,7 +37,7 @@ beforeAll(async () => {
     startTuberLens(['--dicom-dir', studyFolder]),
     launchChromium(),
   ]);
-}, 180_000);
+}, 320_000);
 
 afterAll(async () => {
   await browser?.close();
