@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
 import {
   registerWasmTrainingKernels,
+  WASM_KERNEL_OVERRIDES,
   WASM_TRAINING_KERNELS,
 } from '../../../extension/src/core/engine/wasmTraining';
 
@@ -105,15 +106,229 @@ describe('registerWasmTrainingKernels', () => {
   });
 
   it('is harmless when called again', () => {
-    const before = WASM_TRAINING_KERNELS.map(name => tf.getKernel(name, 'wasm').kernelFunc);
+    const names = [...WASM_TRAINING_KERNELS, ...WASM_KERNEL_OVERRIDES];
+    const before = names.map(name => tf.getKernel(name, 'wasm').kernelFunc);
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     registerWasmTrainingKernels(tf);
     registerWasmTrainingKernels(tf);
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
-    expect(WASM_TRAINING_KERNELS.map(name => tf.getKernel(name, 'wasm').kernelFunc)).toEqual(
-      before
-    );
+    expect(names.map(name => tf.getKernel(name, 'wasm').kernelFunc)).toEqual(before);
+  });
+
+  it('keeps the setup of the wasm kernels it overrides', () => {
+    for (const kernelName of WASM_KERNEL_OVERRIDES) {
+      expect(tf.getKernel(kernelName, 'wasm').setupFunc).toBeInstanceOf(Function);
+    }
+  });
+});
+
+/** Runs `compute` on wasm and checks that it left no tensors or wasm buffers behind. */
+function expectNoLeaks(compute: () => tf.Tensor[]): void {
+  const tensors = tf.memory().numTensors;
+  const buffers = tf.backend().numDataIds();
+  tf.dispose(tf.tidy(compute));
+  expect(tf.memory().numTensors).toBe(tensors);
+  expect(tf.backend().numDataIds()).toBe(buffers);
+}
+
+/** How often `body` calls the wasm kernel `kernelName` (wrapped meanwhile to count). */
+function callsOf(kernelName: string, body: () => void): number {
+  const config = tf.getKernel(kernelName, 'wasm');
+  let calls = 0;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({
+    ...config,
+    kernelFunc: args => {
+      calls++;
+      return config.kernelFunc(args);
+    },
+  });
+  try {
+    body();
+  } finally {
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  return calls;
+}
+
+const FALLBACK = '(wasm fallback)';
+
+describe('Conv2DBackpropInput on wasm', () => {
+  const cases: ConvCase[] = [
+    conv('3×3 stride 1 same', [2, 9, 9, 3], [3, 3, 3, 4], 1, 'same'),
+    conv('3×3 stride 1 valid', [2, 9, 8, 5], [3, 3, 5, 4], 1, 'valid'),
+    conv('5×5 stride 1 same, one input channel', [3, 12, 12, 1], [5, 5, 1, 16], 1, 'same'),
+    conv('4×4 stride 1 same, even filter', [2, 9, 10, 3], [4, 4, 3, 6], 1, 'same'),
+    conv('1×1 stride 1', [2, 7, 7, 8], [1, 1, 8, 5], 1, 'valid'),
+    conv('5×3 stride 1 numeric pad 1', [2, 10, 9, 4], [5, 3, 4, 3], 1, 1),
+    conv('3×3 stride 1 explicit symmetric', [2, 8, 8, 4], [3, 3, 4, 5], 1, [
+      [0, 0],
+      [2, 2],
+      [1, 1],
+      [0, 0],
+    ]),
+    conv('3×3 stride 1 explicit asymmetric', [2, 8, 9, 4], [3, 3, 4, 5], 1, [
+      [0, 0],
+      [0, 2],
+      [2, 1],
+      [0, 0],
+    ]),
+    conv(`3×3 stride 1 pad beyond the filter ${FALLBACK}`, [2, 6, 6, 4], [3, 3, 4, 2], 1, [
+      [0, 0],
+      [3, 1],
+      [1, 3],
+      [0, 0],
+    ]),
+    conv('3×3 stride 2 same, odd size', [2, 9, 9, 4], [3, 3, 4, 5], 2, 'same'),
+    conv('3×3 stride 2 same, even size', [2, 10, 10, 6], [3, 3, 6, 5], 2, 'same'),
+    conv('3×3 stride 2 valid', [2, 10, 9, 4], [3, 3, 4, 4], 2, 'valid'),
+    conv('5×3 strides [1, 2] same', [1, 11, 12, 4], [5, 3, 4, 3], [1, 2], 'same'),
+    conv('5×3 strides [2, 1] valid', [2, 11, 12, 5], [5, 3, 5, 3], [2, 1], 'valid'),
+    conv('4×4 stride 3 valid, unused border', [2, 12, 13, 4], [4, 4, 4, 3], 3, 'valid'),
+    conv('2×2 stride 2 valid', [2, 8, 9, 4], [2, 2, 4, 3], 2, 'valid'),
+    conv('1×1 stride 2 valid', [2, 8, 8, 4], [1, 1, 4, 6], 2, 'valid'),
+    conv('3×3 stride 2 explicit asymmetric', [2, 8, 9, 4], [3, 3, 4, 3], 2, [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ]),
+    conv('numeric pad 1 with ceil rounding', [2, 8, 8, 4], [3, 3, 4, 3], 2, 1, 'ceil'),
+    conv(`3×3 stride 2, few channels ${FALLBACK}`, [2, 9, 9, 2], [3, 3, 2, 5], 2, 'same'),
+    conv('wider layer', [2, 12, 12, 16], [3, 3, 16, 24], 1, 'same'),
+    conv('wider layer, stride 2', [2, 12, 12, 16], [3, 3, 16, 24], 2, 'same'),
+  ];
+
+  const backpropInput = ({ xShape, filterShape, strides, pad, rounding }: ConvCase) => {
+    const dyShape = outputShape(xShape, filterShape, strides, pad, rounding);
+    return tf.engine().runKernel(
+      'Conv2DBackpropInput',
+      { dy: seededTensor(dyShape, 20), filter: seededTensor(filterShape, 21) },
+      {
+        strides,
+        pad,
+        dataFormat: 'NHWC',
+        inputShape: xShape,
+        ...(rounding && { dimRoundingMode: rounding }),
+      }
+    ) as tf.Tensor;
+  };
+
+  it.each(cases)('$name matches cpu', async convCase => {
+    const error = await wasmVersusCpu(() => {
+      const dx = backpropInput(convCase);
+      expect(dx.shape).toEqual(convCase.xShape);
+      return [dx];
+    });
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('leaves no tensors or wasm buffers behind', () => {
+    for (const convCase of cases) expectNoLeaks(() => [backpropInput(convCase)]);
+  });
+
+  it('runs as a convolution of the flipped filter except where wasm has to', () => {
+    for (const convCase of cases) {
+      const flips = callsOf('Reverse', () => tf.dispose(backpropInput(convCase)));
+      expect([convCase.name, flips]).toEqual([
+        convCase.name,
+        convCase.name.endsWith(FALLBACK) ? 0 : 1,
+      ]);
+    }
+  });
+
+  it('accepts NCHW inputs', async () => {
+    const error = await wasmVersusCpu(() => {
+      const dy = seededTensor([2, 4, 4, 5], 22);
+      const filter = seededTensor([3, 3, 4, 5], 23);
+      const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 7, 4] };
+      const nchw = { ...attrs, dataFormat: 'NCHW', inputShape: [2, 4, 7, 7] };
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+      const dxNchw = tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.transpose(dy, [0, 3, 1, 2]), filter },
+          nchw
+        ) as tf.Tensor;
+      return [dx, tf.transpose(dxNchw, [0, 2, 3, 1])];
+    });
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('gives conv2d input gradients and transposed convolutions', async () => {
+    const error = await wasmVersusCpu(() => {
+      const x = seededTensor([2, 12, 12, 4], 24) as tf.Tensor4D;
+      const filter = seededTensor([3, 3, 4, 6], 25) as tf.Tensor4D;
+      const loss = (a: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, filter, 1, 'same')));
+      const transposed = tf.conv2dTranspose(
+        seededTensor([2, 6, 6, 6], 26) as tf.Tensor4D,
+        filter,
+        [2, 12, 12, 4],
+        2,
+        'same'
+      );
+      return [tf.grad(loss)(x), transposed];
+    });
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('Tile on wasm', () => {
+  interface TileCase {
+    name: string;
+    shape: number[];
+    reps: number[];
+  }
+  const cases: TileCase[] = [
+    { name: 'batch-norm scale [1, 1, 1, C]', shape: [1, 1, 1, 16], reps: [4, 8, 8, 1] },
+    { name: 'vector', shape: [5], reps: [7] },
+    { name: 'repeat of whole rows', shape: [3, 4], reps: [2, 1] },
+    { name: 'repeat within rows', shape: [3, 4], reps: [1, 3] },
+    { name: 'every axis', shape: [2, 3], reps: [2, 2] },
+    { name: 'size-1 middle axis', shape: [2, 1, 3], reps: [1, 4, 1] },
+    { name: 'no repeats', shape: [2, 3, 4], reps: [1, 1, 1] },
+    { name: 'scalar-like', shape: [1, 1], reps: [3, 5] },
+    { name: `rank 4 ${FALLBACK}`, shape: [2, 3, 2, 3], reps: [2, 2, 2, 2] },
+  ];
+
+  it.each(cases)('$name matches cpu', async ({ shape, reps }) => {
+    const error = await wasmVersusCpu(() => [tf.tile(seededTensor(shape, 27), reps)]);
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('broadcasts except where wasm has to tile', () => {
+    for (const { name, shape, reps } of cases) {
+      const fills = callsOf('Fill', () => tf.dispose(tf.tile(seededTensor(shape, 27), reps)));
+      expect([name, fills]).toEqual([name, name.endsWith(FALLBACK) ? 0 : 1]);
+    }
+  });
+
+  it('keeps int32 data int32', () => {
+    const tiled = tf.tile(tf.tensor2d([1, 2, 3], [1, 3], 'int32'), [2, 1]);
+    expect(tiled.dtype).toBe('int32');
+    expect(tiled.arraySync()).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    tiled.dispose();
+  });
+
+  it('leaves no tensors or wasm buffers behind', () => {
+    for (const { shape, reps } of cases) {
+      expectNoLeaks(() => [tf.tile(seededTensor(shape, 28), reps)]);
+    }
+  });
+
+  it('gives tile gradients', async () => {
+    const error = await wasmVersusCpu(() => {
+      const loss = (x: tf.Tensor) => tf.sum(tf.sin(tf.mul(tf.tile(x, [3, 2]), 2)));
+      return [tf.grad(loss)(seededTensor([4, 5], 29))];
+    });
+    expect(error).toBeLessThan(TOLERANCE);
   });
 });
 
