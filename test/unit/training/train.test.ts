@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 test('trains with checkpoints every epoch, resumes after the last one, and learns an easy task', async () => {
-  const data = { train: toySplit(64, 'train'), validation: toySplit(32, 'validation') };
+  const data = { train: toySplit(512, 'train'), validation: toySplit(32, 'validation') };
   const messages: string[] = [];
   const first: TrainingState = await trainCandidate(toyConfig(2), data, folder, m =>
     messages.push(m)
