@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initialiseNodeBackend, type NodeBackendName } from '../extension/src/core/engine/backend';
+import { initialiseNodeBackend, type NodeBackendName } from '../models/pipeline/tfBackend';
 
 const SIZE = 128;
 const BLOCK_FILTERS = [16, 32, 64, 128, 128];

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initialiseNodeBackend } from '../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../models/pipeline/tfBackend';
 import { gradCam, saliency } from '../extension/src/core/explain';
 import {
   DEFAULT_PREPROCESSING,

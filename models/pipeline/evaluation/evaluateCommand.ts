@@ -5,7 +5,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../tfBackend';
 import {
   DEFAULT_PREPROCESSING,
   preprocessingFingerprint,

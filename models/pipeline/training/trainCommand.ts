@@ -3,10 +3,7 @@
 // time: the next run resumes after the last completed epoch.
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  initialiseNodeBackend,
-  type NodeBackendName,
-} from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend, type NodeBackendName } from '../tfBackend';
 import { ConfigError, readTrainingConfig, trainingSetFolder, trainingSetSpec } from './config';
 import { trainCandidate } from './train';
 import { ensureTrainingSet, loadTrainingSplit } from './trainingSet';

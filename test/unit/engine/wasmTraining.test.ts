@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import {
   registerWasmTrainingKernels,
   WASM_KERNEL_OVERRIDES,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
 import { renderReport } from '../../../models/pipeline/evaluation/report';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
-import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
 import { buildModel, GRAD_CAM_LAYER } from '../../../models/pipeline/training/architectures';
 import { saveModel } from '../../../models/pipeline/training/modelFiles';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initialiseNodeBackend } from '../../../extension/src/core/engine/backend';
+import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
   predictSplit,

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from './wasmTraining';
+import { registerWasmTrainingKernels } from '../../extension/src/core/engine/wasmTraining';
 
 export type NodeBackendName = 'wasm' | 'cpu';
 
