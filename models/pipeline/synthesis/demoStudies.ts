@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { prepareAnatomy } from './anatomy';
@@ -55,35 +55,46 @@ export function demoT1Path(): string {
  * Returns the folders of the demo studies (a TSC and a control study, T2 and FLAIR each), generating them
  * from the papaya brain wrapped in skull and scalp shells
  * on first use. They are cached under a key of the engine's sources and the anatomy, so they are made
- * again exactly when either changes; a run that stops half-way leaves no folder that looks complete.
+ * again exactly when either changes; a run that stops half-way leaves only a hidden staging folder.
  */
 export async function ensureDemoStudies(
   cacheDir: string,
   log: (message: string) => void
 ): Promise<string[]> {
   const root = join(cacheDir, 'demo-studies');
-  const folder = join(root, await demoCacheKey());
-  const subjectFolders = DEMO_SUBJECTS.map(subject => join(folder, subject.id));
-  if (!existsSync(join(folder, '.complete'))) {
+  const key = await demoCacheKey();
+  const folder = join(root, key);
+  if (!existsSync(folder)) {
     const started = Date.now();
     log('Generating the synthetic demo studies (once; cached in .cache/demo-studies)…');
-    await rm(root, { recursive: true, force: true });
-    await mkdir(folder, { recursive: true });
-    const anatomy = prepareAnatomy(
-      addHeadShells(classifyTissues(readNifti(await readFile(demoT1Path()))))
-    );
-    for (const [index, { id, tsc, identity }] of DEMO_SUBJECTS.entries()) {
-      const subject = synthesizeSubject(anatomy, id, {
-        tsc,
-        contrasts: ['T2', 'FLAIR'],
-        acquisition: DEMO_ACQUISITION,
-      });
-      await writeSubject(subject, identity, subjectFolders[index], 'both');
+    // Several servers (e.g. parallel tests) may start at once: each renders into its own staging
+    // folder, the first to finish publishes it, and older versions are removed.
+    const staging = join(root, `.staging-${process.pid}-${Date.now()}`);
+    await mkdir(staging, { recursive: true });
+    try {
+      const anatomy = prepareAnatomy(
+        addHeadShells(classifyTissues(readNifti(await readFile(demoT1Path()))))
+      );
+      for (const { id, tsc, identity } of DEMO_SUBJECTS) {
+        const subject = synthesizeSubject(anatomy, id, {
+          tsc,
+          contrasts: ['T2', 'FLAIR'],
+          acquisition: DEMO_ACQUISITION,
+        });
+        await writeSubject(subject, identity, join(staging, id), 'both');
+      }
+      await rename(staging, folder).catch(() => undefined);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    await writeFile(join(folder, '.complete'), '');
+    for (const entry of await readdir(root)) {
+      if (entry !== key && !entry.startsWith('.staging-')) {
+        await rm(join(root, entry), { recursive: true, force: true });
+      }
+    }
     log(`Demo studies ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   }
-  return subjectFolders.map(subjectFolder => join(subjectFolder, 'dicom'));
+  return DEMO_SUBJECTS.map(subject => join(folder, subject.id, 'dicom'));
 }
 
 async function demoCacheKey(): Promise<string> {
