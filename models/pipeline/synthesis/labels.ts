@@ -3,23 +3,26 @@
  * tissue classes whose MR signal the renderer models.
  */
 
-export type Tissue =
-  | 'background'
-  | 'whiteMatter'
-  | 'cortex'
-  | 'deepGray'
-  | 'pallidum'
-  | 'cerebellarCortex'
-  | 'brainstem'
-  | 'csf'
-  | 'vessel'
-  | 'bone'
-  | 'scalp'
-  | 'fat'
-  | 'softTissue'
-  | 'eye'
-  | 'air'
-  | 'other';
+export const TISSUES = [
+  'background',
+  'whiteMatter',
+  'cortex',
+  'deepGray',
+  'pallidum',
+  'cerebellarCortex',
+  'brainstem',
+  'csf',
+  'vessel',
+  'bone',
+  'scalp',
+  'fat',
+  'softTissue',
+  'eye',
+  'air',
+  'other',
+] as const;
+
+export type Tissue = (typeof TISSUES)[number];
 
 export const LABEL = {
   leftWhiteMatter: 2,
@@ -119,22 +122,3 @@ export function tissueLookup(tissues: readonly Tissue[]): Uint8Array {
     lookup[Number(label)] = tissues.indexOf(tissue);
   return lookup;
 }
-
-export const TISSUES: readonly Tissue[] = [
-  'background',
-  'whiteMatter',
-  'cortex',
-  'deepGray',
-  'pallidum',
-  'cerebellarCortex',
-  'brainstem',
-  'csf',
-  'vessel',
-  'bone',
-  'scalp',
-  'fat',
-  'softTissue',
-  'eye',
-  'air',
-  'other',
-];
