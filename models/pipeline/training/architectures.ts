@@ -1,10 +1,21 @@
 /**
  * Candidate tuber classifiers, sized for the browser, plus the paper's InceptionV3 for speed comparison.
- * Every candidate names the activation of its last convolution GRAD_CAM_LAYER, which Grad-CAM reads.
+ *
+ * Every candidate ends in the same localising head: its last convolution (named GRAD_CAM_LAYER, which
+ * Grad-CAM reads) at 1/8 of the input resolution feeds a 1×1 convolution that scores each cell for tuber
+ * (TUBER_LOGITS_LAYER). The slice probability is the sigmoid of the highest cell score, so a slice is
+ * positive because of a place in it, and Grad-CAM of that probability is the cell score map itself.
+ * During training a second output, the sigmoid of every cell score (TUBER_MAP_OUTPUT), is fitted to the
+ * synthetic tuber masks; the shipped classifier (classifierOf) drops it.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
 export const GRAD_CAM_LAYER = 'gradcam_features';
+export const TUBER_LOGITS_LAYER = 'tuber_logits';
+export const PROBABILITY_OUTPUT = 'probability';
+export const TUBER_MAP_OUTPUT = 'tuber_map';
+/** The cell score map is 1/8 of the input in each direction (three 2× poolings). */
+export const MAP_STRIDE = 8;
 export const ARCHITECTURES = ['plain', 'residual', 'inception'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
@@ -15,23 +26,58 @@ export interface InputShape {
 
 type Tensor = tfl.SymbolicTensor;
 
-export function buildModel(architecture: Architecture, input: InputShape): tfl.LayersModel {
+/** Hands each layer its own initialiser seed, so that a seeded build always starts from the same weights. */
+class Seeds {
+  private next: number;
+  constructor(seed: number) {
+    this.next = seed * 1000;
+  }
+  kernel() {
+    return tfl.initializers.glorotUniform({ seed: this.next++ });
+  }
+}
+
+let seeds = new Seeds(0);
+
+/** The training model: outputs [slice probability, cell tuber map]. */
+export function buildModel(
+  architecture: Architecture,
+  input: InputShape,
+  seed = 0
+): tfl.LayersModel {
+  seeds = new Seeds(seed);
   const inputs = tfl.input({ shape: [input.size, input.size, input.channels], name: 'slice' });
   const features = {
     plain: plainFeatures,
     residual: residualFeatures,
     inception: inceptionFeatures,
   }[architecture](inputs);
-  return tfl.model({ inputs, outputs: classifierHead(features), name: `tuber_${architecture}` });
+  const logits = tfl.layers
+    .conv2d({
+      filters: 1,
+      kernelSize: 1,
+      kernelInitializer: seeds.kernel(),
+      name: TUBER_LOGITS_LAYER,
+    })
+    .apply(features) as Tensor;
+  const highest = tfl.layers.globalMaxPooling2d({}).apply(logits) as Tensor;
+  const probability = sigmoid(highest, PROBABILITY_OUTPUT);
+  const map = sigmoid(logits, TUBER_MAP_OUTPUT);
+  return tfl.model({ inputs, outputs: [probability, map], name: `tuber_${architecture}` });
 }
 
-/** Global average pooling, dropout and one sigmoid unit: the probability that the slice holds a tuber. */
-function classifierHead(features: Tensor): Tensor {
-  const pooled = tfl.layers.globalAveragePooling2d({}).apply(features) as Tensor;
-  const dropped = tfl.layers.dropout({ rate: 0.3 }).apply(pooled) as Tensor;
-  return tfl.layers
-    .dense({ units: 1, activation: 'sigmoid', name: 'probability' })
-    .apply(dropped) as Tensor;
+function sigmoid(x: Tensor, name: string): Tensor {
+  return tfl.layers.activation({ activation: 'sigmoid', name }).apply(x) as Tensor;
+}
+
+/** The slice classifier inside a training model (sharing its weights): what is evaluated and shipped. */
+export function classifierOf(model: tfl.LayersModel): tfl.LayersModel {
+  if (model.outputs.length === 1) return model;
+  return tfl.model({
+    inputs: model.inputs,
+    outputs: model.getLayer(PROBABILITY_OUTPUT).output as Tensor,
+    name: model.name,
+  });
 }
 
 function convBnRelu(
@@ -47,6 +93,7 @@ function convBnRelu(
       strides: options.strides ?? 1,
       padding: 'same',
       useBias: false,
+      kernelInitializer: seeds.kernel(),
     })
     .apply(x) as Tensor;
   const normalised = tfl.layers.batchNormalization({}).apply(conv) as Tensor;
@@ -59,32 +106,35 @@ function maxPool(x: Tensor): Tensor {
   return tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as Tensor;
 }
 
-/** Five conv-BN-ReLU stages, pooling after the first four (about 0.19 M parameters). */
+/** Conv-BN-ReLU stages, pooling after the first three, two more at 1/8 resolution (about 0.2 M parameters). */
 function plainFeatures(inputs: Tensor): Tensor {
   let x = inputs;
-  for (const filters of [16, 32, 64, 96]) x = maxPool(convBnRelu(x, filters));
+  for (const filters of [16, 32, 64]) x = maxPool(convBnRelu(x, filters));
+  x = convBnRelu(x, 96);
   return convBnRelu(x, 128, [3, 3], { name: GRAD_CAM_LAYER });
 }
 
 /** A small ResNet: residual blocks of two 3×3 convolutions with identity or 1×1 projection shortcuts. */
 function residualFeatures(inputs: Tensor): Tensor {
   let x = maxPool(convBnRelu(inputs, 16));
-  const stages = [32, 64, 96, 128];
-  stages.forEach((filters, stage) => {
-    x = residualBlock(x, filters, stage === stages.length - 1 ? GRAD_CAM_LAYER : undefined);
-    if (stage < stages.length - 1) x = maxPool(x);
-  });
-  return x;
+  x = maxPool(residualBlock(x, 24));
+  x = maxPool(residualBlock(x, 48));
+  x = residualBlock(x, 64);
+  return residualBlock(x, 96, GRAD_CAM_LAYER);
 }
 
 function residualBlock(x: Tensor, filters: number, name?: string): Tensor {
-  const branch = tfl.layers
-    .batchNormalization({})
-    .apply(
-      tfl.layers
-        .conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false })
-        .apply(convBnRelu(x, filters)) as Tensor
-    ) as Tensor;
+  const branch = tfl.layers.batchNormalization({}).apply(
+    tfl.layers
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: seeds.kernel(),
+      })
+      .apply(convBnRelu(x, filters)) as Tensor
+  ) as Tensor;
   const inputChannels = x.shape[x.shape.length - 1];
   const shortcut =
     inputChannels === filters
@@ -92,7 +142,9 @@ function residualBlock(x: Tensor, filters: number, name?: string): Tensor {
       : (tfl.layers
           .batchNormalization({})
           .apply(
-            tfl.layers.conv2d({ filters, kernelSize: 1, useBias: false }).apply(x) as Tensor
+            tfl.layers
+              .conv2d({ filters, kernelSize: 1, useBias: false, kernelInitializer: seeds.kernel() })
+              .apply(x) as Tensor
           ) as Tensor);
   const sum = tfl.layers.add().apply([branch, shortcut]) as Tensor;
   return tfl.layers.activation({ activation: 'relu', name }).apply(sum) as Tensor;
@@ -103,7 +155,7 @@ function inceptionFeatures(inputs: Tensor): Tensor {
   let x = maxPool(convBnRelu(inputs, 16));
   x = maxPool(convBnRelu(x, 32));
   x = maxPool(inceptionModule(x, 16));
-  x = maxPool(inceptionModule(x, 24));
+  x = inceptionModule(x, 24);
   return inceptionModule(x, 32, GRAD_CAM_LAYER);
 }
 

@@ -1,7 +1,8 @@
 /**
- * Trains one candidate on a cached training set: balanced batches with flips and gain jitter, Adam,
- * early stopping on validation binary cross-entropy, and a checkpoint after every epoch from which a
- * stopped run resumes.
+ * Trains one candidate on a cached training set: balanced batches with flips and gain jitter, Adam on the
+ * slice label plus the tuber mask (see architectures.ts), early stopping on validation binary
+ * cross-entropy of the slice probability, and a checkpoint after every epoch from which a stopped run
+ * resumes. `best/` holds the slice classifier alone, ready to evaluate and ship.
  */
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,14 +12,17 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UPPER_CLIP } from '../../../extension/src/core/preprocessing';
 import { areaUnderRoc, binaryCrossEntropy } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
-import { buildModel } from './architectures';
+import { buildModel, classifierOf, MAP_STRIDE } from './architectures';
 import type { TrainingConfig } from './config';
 import { loadModel, saveModel } from './modelFiles';
 import type { TrainingSplit } from './trainingSet';
 
 export interface EpochRecord {
   epoch: number;
+  /** Slice binary cross-entropy on the training batches. */
   trainLoss: number;
+  /** Tuber-map binary cross-entropy (per cell) on the training batches. */
+  trainMapLoss: number;
   validationLoss: number;
   validationAuc: number;
   seconds: number;
@@ -54,9 +58,9 @@ export async function trainCandidate(
   const model =
     state.completedEpochs > 0
       ? await loadModel(join(runFolder, 'latest'))
-      : buildModel(config.architecture, { size, channels: 1 });
+      : buildModel(config.architecture, { size, channels: 1 }, config.training.seed);
   const optimizer = tf.train.adam(config.training.learningRate);
-  model.compile({ optimizer, loss: 'binaryCrossentropy' });
+  model.compile({ optimizer, loss: [sliceLoss, mapLoss] });
   if (state.completedEpochs > 0) {
     await restoreOptimizer(optimizer, runFolder);
     log(
@@ -67,8 +71,8 @@ export async function trainCandidate(
   while (state.completedEpochs < config.training.epochs && sinceBest() < config.training.patience) {
     const epoch = state.completedEpochs + 1;
     const started = Date.now();
-    const trainLoss = await trainEpoch(model, data.train, config, epoch, log);
-    const probabilities = await predictSplit(model, data.validation);
+    const { trainLoss, trainMapLoss } = await trainEpoch(model, data.train, config, epoch, log);
+    const probabilities = await predictSplit(classifierOf(model), data.validation);
     const predictions = probabilities.map((probability, n) => ({
       probability,
       positive: data.validation.records[n].positive,
@@ -77,6 +81,7 @@ export async function trainCandidate(
     const record: EpochRecord = {
       epoch,
       trainLoss,
+      trainMapLoss,
       validationLoss: binaryCrossEntropy(predictions),
       validationAuc: areaUnderRoc(predictions),
       seconds,
@@ -90,12 +95,12 @@ export async function trainCandidate(
       history: [...state.history, record],
     };
     await saveModel(model, join(runFolder, 'latest'));
-    if (improved) await saveModel(model, join(runFolder, 'best'));
+    if (improved) await saveModel(classifierOf(model), join(runFolder, 'best'));
     await saveOptimizer(optimizer, runFolder);
     await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
     await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
     log(
-      `epoch ${epoch}: train BCE ${trainLoss.toFixed(4)}, validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+      `epoch ${epoch}: train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
     );
   }
   model.dispose();
@@ -107,6 +112,24 @@ function stepsPerEpoch(split: TrainingSplit, config: TrainingConfig): number {
   return Math.ceil(split.records.length / config.training.batchSize);
 }
 
+/**
+ * Weight of the tuber-map loss: it is a mean over every cell of the map, most of them tuber-free, and is
+ * weighted up so that localising tubers counts about as much as labelling the slice.
+ */
+const MAP_LOSS_WEIGHT = 8;
+/** Model pixels of tuber (at full fraction) that make a map cell fully positive: about 14 mm². */
+const CELL_POSITIVE_PIXELS = 4;
+
+function sliceLoss(labels: tf.Tensor, probabilities: tf.Tensor): tf.Tensor {
+  return tfl.metrics.binaryCrossentropy(labels, probabilities);
+}
+
+function mapLoss(targets: tf.Tensor, map: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    tf.mul(tf.mean(tfl.metrics.binaryCrossentropy(targets, map), [1, 2]), MAP_LOSS_WEIGHT)
+  );
+}
+
 /** One epoch of balanced batches (half positive, half negative slices), seeded by the epoch. */
 async function trainEpoch(
   model: tfl.LayersModel,
@@ -114,31 +137,35 @@ async function trainEpoch(
   config: TrainingConfig,
   epoch: number,
   log: (message: string) => void
-): Promise<number> {
+): Promise<{ trainLoss: number; trainMapLoss: number }> {
   const random = new Random(`${config.training.seed}-epoch-${epoch}`);
   const positives = indicesWhere(split, true);
   const negatives = indicesWhere(split, false);
   const steps = stepsPerEpoch(split, config);
   const { batchSize } = config.training;
-  let lossSum = 0;
+  let [sliceSum, mapSum] = [0, 0];
   const started = Date.now();
   for (let step = 0; step < steps; step++) {
     const batch = Array.from({ length: batchSize }, (_, n) => {
       const pool = n % 2 === 0 ? positives : negatives;
       return pool[random.integer(0, pool.length - 1)];
     });
-    const [x, y] = batchTensors(split, batch, random);
-    const loss = await model.trainOnBatch(x, y);
-    tf.dispose([x, y]);
-    lossSum += Array.isArray(loss) ? loss[0] : loss;
+    const tensors = batchTensors(split, batch, random);
+    const [, slice, map] = (await model.trainOnBatch(tensors.x, [
+      tensors.labels,
+      tensors.maps,
+    ])) as number[];
+    tf.dispose(Object.values(tensors));
+    sliceSum += slice;
+    mapSum += map / MAP_LOSS_WEIGHT;
     if ((step + 1) % 50 === 0) {
       const rate = ((step + 1) * batchSize) / ((Date.now() - started) / 1000);
       log(
-        `  epoch ${epoch} step ${step + 1}/${steps}: BCE ${(lossSum / (step + 1)).toFixed(4)}, ${rate.toFixed(1)} examples/s`
+        `  epoch ${epoch} step ${step + 1}/${steps}: BCE ${(sliceSum / (step + 1)).toFixed(4)} (map ${(mapSum / (step + 1)).toFixed(4)}), ${rate.toFixed(1)} examples/s`
       );
     }
   }
-  return lossSum / steps;
+  return { trainLoss: sliceSum / steps, trainMapLoss: mapSum / steps };
 }
 
 function indicesWhere(split: TrainingSplit, positive: boolean): number[] {
@@ -148,28 +175,43 @@ function indicesWhere(split: TrainingSplit, positive: boolean): number[] {
   return indices;
 }
 
-/** Input and label tensors of a batch, each slice randomly mirrored left–right and its gain jittered. */
+/**
+ * Inputs, slice labels and tuber-map targets of a batch, each slice randomly mirrored left–right (image
+ * and mask together) and its gain jittered.
+ */
 function batchTensors(
   split: TrainingSplit,
   indices: number[],
   random: Random
-): [tf.Tensor4D, tf.Tensor2D] {
+): { x: tf.Tensor4D; labels: tf.Tensor2D; maps: tf.Tensor4D } {
   const { size } = split;
   const pixels = size * size;
+  const cells = size / MAP_STRIDE;
   const x = new Float32Array(indices.length * pixels);
+  const maps = new Float32Array(indices.length * cells * cells);
   indices.forEach((index, n) => {
-    const source = split.images.subarray(index * pixels, (index + 1) * pixels);
+    const image = split.images.subarray(index * pixels, (index + 1) * pixels);
+    const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
     const mirror = random.chance(0.5);
     const gain = (random.uniform(0.9, 1.1) * UPPER_CLIP) / 255;
     for (let row = 0; row < size; row++) {
       for (let column = 0; column < size; column++) {
         const from = row * size + (mirror ? size - 1 - column : column);
-        x[n * pixels + row * size + column] = source[from] * gain;
+        x[n * pixels + row * size + column] = image[from] * gain;
+        const cell = Math.floor(row / MAP_STRIDE) * cells + Math.floor(column / MAP_STRIDE);
+        maps[n * cells * cells + cell] += mask[from] / 255 / CELL_POSITIVE_PIXELS;
       }
     }
   });
-  const y = Float32Array.from(indices, index => (split.records[index].positive ? 1 : 0));
-  return [tf.tensor4d(x, [indices.length, size, size, 1]), tf.tensor2d(y, [indices.length, 1])];
+  const labels = Float32Array.from(indices, index => (split.records[index].positive ? 1 : 0));
+  return {
+    x: tf.tensor4d(x, [indices.length, size, size, 1]),
+    labels: tf.tensor2d(labels, [indices.length, 1]),
+    maps: tf.tensor4d(
+      maps.map(v => Math.min(1, v)),
+      [indices.length, cells, cells, 1]
+    ),
+  };
 }
 
 /** Slice probabilities of a whole split, in batches, without augmentation. */

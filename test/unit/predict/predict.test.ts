@@ -14,7 +14,11 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
-import { buildModel, GRAD_CAM_LAYER } from '../../../models/pipeline/training/architectures';
+import {
+  buildModel,
+  classifierOf,
+  GRAD_CAM_LAYER,
+} from '../../../models/pipeline/training/architectures';
 import { saveModel } from '../../../models/pipeline/training/modelFiles';
 import { daikonSeriesFolder } from '../../../scripts/cli';
 import {
@@ -66,7 +70,7 @@ function document(...args: string[]): PredictDocument {
 /** An untrained candidate (random weights) packaged like a shipped model: the tests check the plumbing. */
 beforeAll(async () => {
   await initialiseNodeBackend('wasm');
-  await saveModel(buildModel('plain', { size: 128, channels: 1 }), modelFolder);
+  await saveModel(classifierOf(buildModel('plain', { size: 128, channels: 1 })), modelFolder);
   writeFileSync(
     join(modelFolder, 'model-card.json'),
     JSON.stringify({
