@@ -1,7 +1,10 @@
-// npm run evaluate -- --config models/configs/<name>.json [--version 0.1.0]
-// Evaluates the best checkpoint of the config's run and writes the model package into models/<name>/:
-// model.json, weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file),
-// report.md, report.json, roc.svg and calibration.svg.
+// npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0]
+// Selects, among the configs' trained candidates, the one with the lowest validation binary
+// cross-entropy (as the 2020 study selected InceptionV3), evaluates its best checkpoint on the untouched
+// test split and writes the model package into models/<name>/: model.json, weights.bin, model-card.json
+// (with the threshold, metrics and SHA-256 of every file), report.md, report.json, roc.svg and
+// calibration.svg.
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +15,7 @@ import {
 } from '../../../extension/src/core/preprocessing';
 import { GRAD_CAM_LAYER } from '../training/architectures';
 import {
+  ConfigError,
   readTrainingConfig,
   trainingSetFolder,
   trainingSetSpec,
@@ -21,19 +25,26 @@ import { loadModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
 import type { TrainingState } from '../training/train';
 import { loadTrainingSplit } from '../training/trainingSet';
 import { evaluateModel, type Evaluation } from './evaluate';
-import { renderReport } from './report';
+import { renderReport, type CandidateSummary } from './report';
+import { selectCandidate, type Candidate } from './selection';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { config: { type: 'string' }, version: { type: 'string', default: '0.1.0' } },
+    options: {
+      config: { type: 'string', multiple: true },
+      version: { type: 'string', default: '0.1.0' },
+    },
   });
-  if (!values.config) throw new Error('--config <file> is required');
-  const config = readTrainingConfig(values.config);
+  if (!values.config?.length) throw new ConfigError('--config <file> is required');
+  const candidates = await Promise.all(values.config.map(readCandidate));
+  const selected = selectCandidate(candidates);
+  const { config, runFolder, state } = selected;
+  console.log(
+    `Selected ${config.architecture} (validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
+  );
   await initialiseNodeBackend('wasm');
-  const runFolder = join(ROOT, '.cache', 'runs', basename(values.config, '.json'));
-  const state = JSON.parse(await readFile(join(runFolder, 'state.json'), 'utf8')) as TrainingState;
   const setFolder = trainingSetFolder(trainingSetSpec(config));
   const [validation, test] = await Promise.all([
     loadTrainingSplit(setFolder, 'validation'),
@@ -59,6 +70,7 @@ async function main(): Promise<void> {
     trainingSet: basename(setFolder),
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
+    candidates: candidates.map(summarise),
   };
   const { plots, ...results } = evaluation;
   await writeFile(join(packageFolder, 'roc.svg'), plots.roc);
@@ -68,9 +80,32 @@ async function main(): Promise<void> {
     `${JSON.stringify({ ...context, ...results }, null, 2)}\n`
   );
   await writeFile(join(packageFolder, 'report.md'), renderReport(evaluation, context));
-  const card = await modelCard(config, context, evaluation, packageFolder, values.config);
+  const card = await modelCard(config, context, evaluation, packageFolder, selected.configPath);
   await writeFile(join(packageFolder, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
   console.log(`Wrote ${packageFolder}: ${JSON.stringify(card.metrics.slices)}`);
+}
+
+async function readCandidate(configPath: string): Promise<Candidate> {
+  const config = readTrainingConfig(configPath);
+  const runFolder = join(ROOT, '.cache', 'runs', basename(configPath, '.json'));
+  const statePath = join(runFolder, 'state.json');
+  if (!existsSync(statePath))
+    throw new ConfigError(`${configPath} has no trained run in ${runFolder}: train it first.`);
+  const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainingState;
+  return { configPath, config, runFolder, state };
+}
+
+function summarise({ config, state }: Candidate): CandidateSummary {
+  const best = state.history[state.bestEpoch - 1];
+  const rates = state.history.map(record => record.examplesPerSecond);
+  return {
+    architecture: config.architecture,
+    epochs: state.completedEpochs,
+    bestEpoch: state.bestEpoch,
+    validationLoss: state.bestValidationLoss,
+    validationAuc: best?.validationAuc ?? NaN,
+    examplesPerSecond: rates.reduce((sum, rate) => sum + rate, 0) / Math.max(1, rates.length),
+  };
 }
 
 async function modelCard(
@@ -125,6 +160,6 @@ async function modelCard(
 }
 
 main().catch(error => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -36,10 +36,22 @@ export interface ReportContext {
   trainingHistory: Array<{
     epoch: number;
     trainLoss: number;
+    trainMapLoss: number;
     validationLoss: number;
     validationAuc: number;
   }>;
   bestEpoch: number;
+  candidates: CandidateSummary[];
+}
+
+/** One trained candidate, as the selection saw it. */
+export interface CandidateSummary {
+  architecture: string;
+  epochs: number;
+  bestEpoch: number;
+  validationLoss: number;
+  validationAuc: number;
+  examplesPerSecond: number;
 }
 
 export function renderReport(evaluation: Evaluation, context: ReportContext): string {
@@ -53,7 +65,13 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
   const history = context.trainingHistory
     .map(
       record =>
-        `| ${record.epoch} | ${record.trainLoss.toFixed(4)} | ${record.validationLoss.toFixed(4)} | ${record.validationAuc.toFixed(4)} |`
+        `| ${record.epoch} | ${record.trainLoss.toFixed(4)} | ${record.trainMapLoss.toFixed(4)} | ${record.validationLoss.toFixed(4)} | ${record.validationAuc.toFixed(4)} |`
+    )
+    .join('\n');
+  const candidates = context.candidates
+    .map(
+      c =>
+        `| ${c.architecture}${c.architecture === context.architecture ? ' (selected)' : ''} | ${c.epochs} | ${c.bestEpoch} | ${c.validationLoss.toFixed(4)} | ${c.validationAuc.toFixed(4)} | ${c.examplesPerSecond.toFixed(1)} |`
     )
     .join('\n');
   return `# ${context.name} ${context.version}: evaluation report
@@ -63,6 +81,14 @@ epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${eval
 Decision threshold ${evaluation.threshold.toFixed(4)}, chosen on the validation slices (Youden's J) and
 stored in the model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
 label maps that neither training nor validation used.
+
+## Candidates
+
+Each trained on the same synthetic training set; the lowest validation binary cross-entropy wins.
+
+| Architecture | Epochs run | Best epoch | Validation BCE | Validation AUC | Training examples/s |
+| --- | --- | --- | --- | --- | --- |
+${candidates}
 
 ## Test set, at the stored threshold (95 % bootstrap intervals over patients)
 
@@ -96,8 +122,8 @@ its maps by eye only).
 
 ## Training history
 
-| Epoch | Train BCE (balanced batches) | Validation BCE | Validation AUC |
-| --- | --- | --- | --- |
+| Epoch | Train BCE (balanced batches) | Train tuber-map BCE | Validation BCE | Validation AUC |
+| --- | --- | --- | --- | --- |
 ${history}
 `;
 }

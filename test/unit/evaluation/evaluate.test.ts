@@ -36,7 +36,7 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(sensitivity.high).toBeGreaterThanOrEqual(sensitivity.estimate);
   const confusion = evaluation.slices.confusion;
   expect(confusion.truePositives + confusion.falseNegatives).toBe(12);
-  // At 16² the last features are 1×1, so this toy cannot localise: only the bookkeeping is checked here
+  // At 16² the tuber map is 2×2, so this toy cannot localise: only the bookkeeping is checked here
   // (Grad-CAM localisation itself is tested in explain.test.ts).
   const { hits, slices, share, marginMm } = evaluation.pointingGame;
   expect({ slices, marginMm }).toEqual({ slices: 12, marginMm: 5 });
@@ -52,7 +52,27 @@ test('evaluates a trained model: threshold from validation, test metrics with in
     trainingSet: 'toy',
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
+    candidates: [
+      {
+        architecture: 'plain',
+        epochs: state.completedEpochs,
+        bestEpoch: state.bestEpoch,
+        validationLoss: state.bestValidationLoss,
+        validationAuc: 0.9,
+        examplesPerSecond: 100,
+      },
+      {
+        architecture: 'residual',
+        epochs: 3,
+        bestEpoch: 1,
+        validationLoss: 0.9,
+        validationAuc: 0.6,
+        examplesPerSecond: 50,
+      },
+    ],
   });
+  expect(report).toContain('| plain (selected) |');
+  expect(report).toContain('| residual | 3 | 1 | 0.9000 | 0.6000 | 50.0 |');
   expect(report).toContain('| Sensitivity |');
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
