@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
+import { POSITIVE_AREA_MM2 } from '../../../models/pipeline/synthesis/subject';
+import { ConfigError, readTrainingConfig } from '../../../models/pipeline/training/config';
+import {
+  ensureTrainingSet,
+  loadTrainingSplit,
+  SPLITS,
+  type TrainingSetSpec,
+  type TrainingSplit,
+} from '../../../models/pipeline/training/trainingSet';
+import { phantomLabelMap } from '../../fixtures/phantomAnatomy';
+import { toyConfig } from '../../fixtures/toyTrainingSet';
+
+const directory = mkdtempSync(join(tmpdir(), 'tuberlens-training-set-'));
+const setFolder = join(directory, 'set');
+const SIZE = 32;
+
+/** Three phantom brains of slightly different size: one per split. */
+function spec(): TrainingSetSpec {
+  const files = [3, 3.2, 2.8].map((voxelMm, n) => {
+    const path = join(directory, `map-${n}.nii.gz`);
+    writeFileSync(path, writeNifti(phantomLabelMap(48, voxelMm)));
+    return path;
+  });
+  return {
+    seed: 'split-test',
+    labelMaps: { train: [files[0]], validation: [files[1]], test: [files[2]] },
+    subjects: { train: 4, validation: 2, test: 2 },
+    contrasts: ['T2'],
+    preprocessing: { size: SIZE, fieldOfViewMm: 192, percentiles: [1, 99.5], headThreshold: 0.1 },
+    acquisition: { matrix: 64, pixelMm: 3, sliceThicknessMm: 5, gapMm: 0, tiltDegrees: 0 },
+  };
+}
+
+let splits: Record<(typeof SPLITS)[number], TrainingSplit>;
+beforeAll(async () => {
+  await ensureTrainingSet(spec(), setFolder, () => {});
+  const loaded = await Promise.all(SPLITS.map(split => loadTrainingSplit(setFolder, split)));
+  splits = { train: loaded[0], validation: loaded[1], test: loaded[2] };
+}, 300_000);
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function maskSum(split: TrainingSplit, index: number): number {
+  const pixels = SIZE * SIZE;
+  return split.masks.subarray(index * pixels, (index + 1) * pixels).reduce((sum, v) => sum + v, 0);
+}
+
+test('no subject serves two splits, and each split holds the subjects asked for', () => {
+  const subjects = SPLITS.map(split => new Set(splits[split].records.map(r => r.subjectId)));
+  expect(subjects.map(set => set.size)).toEqual([4, 2, 2]);
+  const all = subjects.flatMap(set => [...set]);
+  expect(new Set(all).size).toBe(all.length);
+  for (const split of SPLITS) {
+    const tsc = new Set(splits[split].records.filter(r => r.tsc).map(r => r.subjectId));
+    expect(tsc.size).toBe(subjects[SPLITS.indexOf(split)].size / 2);
+  }
+});
+
+test('labels follow the tuber area, masks follow the labels, and ambiguous slices are left out', () => {
+  for (const split of SPLITS) {
+    splits[split].records.forEach((record, n) => {
+      if (record.positive) {
+        expect(record.tuberAreaMm2).toBeGreaterThanOrEqual(POSITIVE_AREA_MM2);
+        expect(maskSum(splits[split], n)).toBeGreaterThan(0);
+      } else {
+        expect(record.tuberAreaMm2).toBe(0);
+        expect(maskSum(splits[split], n)).toBe(0);
+      }
+      if (!record.tsc) expect(record.positive).toBe(false);
+    });
+  }
+  expect(splits.train.records.some(record => record.positive)).toBe(true);
+  expect(splits.train.images).toHaveLength(splits.train.records.length * SIZE * SIZE);
+});
+
+test('a rendered set is reused, and a damaged one is refused', async () => {
+  const before = statSync(join(setFolder, 'train.images.u8')).mtimeMs;
+  await ensureTrainingSet(spec(), setFolder, () => {});
+  expect(statSync(join(setFolder, 'train.images.u8')).mtimeMs).toBe(before);
+  writeFileSync(join(setFolder, 'test.masks.u8'), new Uint8Array(7));
+  await expect(loadTrainingSplit(setFolder, 'test')).rejects.toThrow(/damaged/);
+});
+
+test('a config that gives one label map to two splits is refused', () => {
+  const config = toyConfig(1);
+  config.data.labelMaps = { train: [1, 2], validation: [2], test: [3] };
+  const path = join(directory, 'leaky.json');
+  writeFileSync(path, JSON.stringify(config));
+  expect(() => readTrainingConfig(path)).toThrow(ConfigError);
+  expect(() => readTrainingConfig(path)).toThrow(/two splits/);
+});
