@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PREPROCESSING } from '../../../extension/src/core/preprocessing';
+import {
+  DEFAULT_PREPROCESSING,
+  preprocessingFingerprint,
+} from '../../../extension/src/core/preprocessing';
 import type { Split } from '../synthesis/dataset';
 import type { Acquisition } from '../synthesis/render';
 import type { Contrast } from '../synthesis/types';
@@ -64,7 +67,11 @@ export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
   };
 }
 
-/** Where a training set is cached: a hash of everything that shapes it, including the engine's sources. */
+/**
+ * Where a training set is cached: a hash of everything that shapes it: the spec, the synthesis engine's
+ * sources and the preprocessing's fingerprint (versioned by hand, so that edits to the preprocessing
+ * module that leave its output alone keep the cache).
+ */
 export function trainingSetFolder(spec: TrainingSetSpec): string {
   const hash = createHash('sha256').update(JSON.stringify(spec));
   const synthesis = join(ROOT, 'models', 'pipeline', 'synthesis');
@@ -78,6 +85,6 @@ export function trainingSetFolder(spec: TrainingSetSpec): string {
   ]) {
     hash.update(readFileSync(join(synthesis, name)));
   }
-  hash.update(readFileSync(join(ROOT, 'extension', 'src', 'core', 'preprocessing.ts')));
+  hash.update(preprocessingFingerprint(spec.preprocessing));
   return join(ROOT, '.cache', 'training-sets', hash.digest('hex').slice(0, 12));
 }
