@@ -9,7 +9,8 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UPPER_CLIP } from '../../../extension/src/core/preprocessing';
+import { DEFAULT_PREPROCESSING, UPPER_CLIP } from '../../../extension/src/core/preprocessing';
+import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
 import { areaUnderRoc, binaryCrossEntropy } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
 import { buildModel, classifierOf, MAP_STRIDE } from './architectures';
@@ -58,7 +59,11 @@ export async function trainCandidate(
   const model =
     state.completedEpochs > 0
       ? await loadModel(join(runFolder, 'latest'))
-      : buildModel(config.architecture, { size, channels: 1 }, config.training.seed);
+      : buildModel(
+          config.architecture,
+          { size: config.training.cropSize ?? size, channels: 1 },
+          config.training.seed
+        );
   const optimizer = tf.train.adam(config.training.learningRate);
   model.compile({ optimizer, loss: [sliceLoss, mapLoss] });
   if (state.completedEpochs > 0) {
@@ -72,7 +77,8 @@ export async function trainCandidate(
     const epoch = state.completedEpochs + 1;
     const started = Date.now();
     const { trainLoss, trainMapLoss } = await trainEpoch(model, data.train, config, epoch, log);
-    const probabilities = await predictSplit(classifierOf(model), data.validation);
+    const classifier = wholeSliceClassifier(model, config, size);
+    const probabilities = await predictSplit(classifier.model, data.validation);
     const predictions = probabilities.map((probability, n) => ({
       probability,
       positive: data.validation.records[n].positive,
@@ -95,7 +101,8 @@ export async function trainCandidate(
       history: [...state.history, record],
     };
     await saveModel(model, join(runFolder, 'latest'));
-    if (improved) await saveModel(classifierOf(model), join(runFolder, 'best'));
+    if (improved) await saveModel(classifier.model, join(runFolder, 'best'));
+    classifier.release();
     await saveOptimizer(optimizer, runFolder);
     await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
     await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
@@ -106,6 +113,21 @@ export async function trainCandidate(
   model.dispose();
   optimizer.dispose();
   return state;
+}
+
+/**
+ * The slice classifier at whole-slice size with the training model's current weights: the model itself
+ * when it trains on whole slices, else a twin built at slice size that takes over its weights.
+ */
+function wholeSliceClassifier(
+  model: tfl.LayersModel,
+  config: TrainingConfig,
+  size: number
+): { model: tfl.LayersModel; release: () => void } {
+  if (model.inputs[0].shape[1] === size) return { model: classifierOf(model), release: () => {} };
+  const twin = buildModel(config.architecture, { size, channels: 1 });
+  twin.setWeights(model.getWeights());
+  return { model: classifierOf(twin), release: () => twin.dispose() };
 }
 
 function stepsPerEpoch(split: TrainingSplit, config: TrainingConfig): number {
@@ -150,7 +172,7 @@ async function trainEpoch(
       const pool = n % 2 === 0 ? positives : negatives;
       return pool[random.integer(0, pool.length - 1)];
     });
-    const tensors = batchTensors(split, batch, random);
+    const tensors = batchTensors(split, batch, random, config.training.cropSize);
     const [, slice, map] = (await model.trainOnBatch(tensors.x, [
       tensors.labels,
       tensors.maps,
@@ -175,43 +197,113 @@ function indicesWhere(split: TrainingSplit, positive: boolean): number[] {
   return indices;
 }
 
+interface Window {
+  top: number;
+  left: number;
+  size: number;
+}
+
 /**
- * Inputs, slice labels and tuber-map targets of a batch, each slice randomly mirrored left–right (image
- * and mask together) and its gain jittered.
+ * Inputs, labels and tuber-map targets of a batch. With a crop size, each example is a window of its
+ * slice: around a random tuber pixel for slices with tuber, anywhere in the head otherwise, labelled by
+ * the tuber area inside it. Every example is randomly mirrored left–right (image and mask together)
+ * and its gain jittered.
  */
 function batchTensors(
   split: TrainingSplit,
   indices: number[],
-  random: Random
+  random: Random,
+  cropSize?: number
 ): { x: tf.Tensor4D; labels: tf.Tensor2D; maps: tf.Tensor4D } {
-  const { size } = split;
-  const pixels = size * size;
+  const size = cropSize ?? split.size;
   const cells = size / MAP_STRIDE;
-  const x = new Float32Array(indices.length * pixels);
+  const x = new Float32Array(indices.length * size * size);
   const maps = new Float32Array(indices.length * cells * cells);
+  const labels = new Float32Array(indices.length);
   indices.forEach((index, n) => {
-    const image = split.images.subarray(index * pixels, (index + 1) * pixels);
-    const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
-    const mirror = random.chance(0.5);
-    const gain = (random.uniform(0.9, 1.1) * UPPER_CLIP) / 255;
-    for (let row = 0; row < size; row++) {
-      for (let column = 0; column < size; column++) {
-        const from = row * size + (mirror ? size - 1 - column : column);
-        x[n * pixels + row * size + column] = image[from] * gain;
-        const cell = Math.floor(row / MAP_STRIDE) * cells + Math.floor(column / MAP_STRIDE);
-        maps[n * cells * cells + cell] += mask[from] / 255 / CELL_POSITIVE_PIXELS;
-      }
-    }
+    const window = cropSize ? cropWindow(split, index, cropSize, random) : fullWindow(split);
+    const tuberPixels = copyWindow(split, index, window, random, {
+      x: x.subarray(n * size * size, (n + 1) * size * size),
+      map: maps.subarray(n * cells * cells, (n + 1) * cells * cells),
+    });
+    labels[n] = cropSize
+      ? Math.min(1, (tuberPixels * pixelAreaMm2(split)) / POSITIVE_AREA_MM2)
+      : Number(split.records[index].positive);
   });
-  const labels = Float32Array.from(indices, index => (split.records[index].positive ? 1 : 0));
   return {
     x: tf.tensor4d(x, [indices.length, size, size, 1]),
     labels: tf.tensor2d(labels, [indices.length, 1]),
     maps: tf.tensor4d(
-      maps.map(v => Math.min(1, v)),
+      maps.map(v => Math.min(1, v / CELL_POSITIVE_PIXELS)),
       [indices.length, cells, cells, 1]
     ),
   };
+}
+
+function pixelAreaMm2(split: TrainingSplit): number {
+  return (DEFAULT_PREPROCESSING.fieldOfViewMm / split.size) ** 2;
+}
+
+function fullWindow(split: TrainingSplit): Window {
+  return { top: 0, left: 0, size: split.size };
+}
+
+/** A crop around a random tuber pixel (anywhere in it but its outer eighth), or centred in the head. */
+function cropWindow(split: TrainingSplit, index: number, size: number, random: Random): Window {
+  const pixels = split.size * split.size;
+  const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
+  const image = split.images.subarray(index * pixels, (index + 1) * pixels);
+  const tuber = pixelsWhere(mask, value => value >= 128);
+  const centres = tuber.length > 0 ? tuber : pixelsWhere(image, value => value >= HEAD_LEVEL);
+  const centre = centres.length > 0 ? centres[random.integer(0, centres.length - 1)] : pixels / 2;
+  const margin = size / 8;
+  const place = (at: number) =>
+    Math.max(
+      0,
+      Math.min(split.size - size, at - Math.round(random.uniform(margin, size - margin)))
+    );
+  return { top: place(Math.floor(centre / split.size)), left: place(centre % split.size), size };
+}
+
+/** Stored image level of the head: 0.1 of the normalised range. */
+const HEAD_LEVEL = Math.round((0.1 / UPPER_CLIP) * 255);
+
+function pixelsWhere(values: Uint8Array, test: (value: number) => boolean): number[] {
+  const found: number[] = [];
+  values.forEach((value, n) => {
+    if (test(value)) found.push(n);
+  });
+  return found;
+}
+
+/**
+ * Writes the window's mirrored, gain-jittered pixels into `x` and its tuber fraction per map cell into
+ * `map`; returns the window's tuber area in model pixels.
+ */
+function copyWindow(
+  split: TrainingSplit,
+  index: number,
+  { top, left, size }: Window,
+  random: Random,
+  out: { x: Float32Array; map: Float32Array }
+): number {
+  const pixels = split.size * split.size;
+  const image = split.images.subarray(index * pixels, (index + 1) * pixels);
+  const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
+  const cells = size / MAP_STRIDE;
+  const mirror = random.chance(0.5);
+  const gain = (random.uniform(0.9, 1.1) * UPPER_CLIP) / 255;
+  let tuberPixels = 0;
+  for (let row = 0; row < size; row++) {
+    for (let column = 0; column < size; column++) {
+      const from = (top + row) * split.size + left + (mirror ? size - 1 - column : column);
+      const fraction = mask[from] / 255;
+      out.x[row * size + column] = image[from] * gain;
+      out.map[Math.floor(row / MAP_STRIDE) * cells + Math.floor(column / MAP_STRIDE)] += fraction;
+      tuberPixels += fraction;
+    }
+  }
+  return tuberPixels;
 }
 
 /** Slice probabilities of a whole split, in batches, without augmentation. */

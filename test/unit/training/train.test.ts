@@ -9,7 +9,7 @@ import {
   trainCandidate,
   type TrainingState,
 } from '../../../models/pipeline/training/train';
-import { toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
+import { TOY_SIZE, toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
 
 let folder: string;
 beforeAll(async () => {
@@ -52,4 +52,26 @@ test('trains with checkpoints every epoch, resumes after the last one, and learn
   expect(correct / probabilities.length).toBeGreaterThan(0.8);
   expect(resumed.history[resumed.bestEpoch - 1].validationLoss).toBe(resumed.bestValidationLoss);
   best.dispose();
+}, 300_000);
+
+test('trains on crops, validates and keeps its best checkpoint at whole-slice size, leaking nothing', async () => {
+  const cropFolder = join(folder, 'crops');
+  const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
+  const config = toyConfig(3);
+  config.training.cropSize = 8;
+  const tensorsBefore = tf.memory().numTensors;
+  const state = await trainCandidate(config, data, cropFolder, () => {});
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  expect(state.completedEpochs).toBe(3);
+  const latest = await loadModel(join(cropFolder, 'latest'));
+  const best = await loadModel(join(cropFolder, 'best'));
+  expect(latest.inputs[0].shape).toEqual([null, 8, 8, 1]);
+  expect(best.inputs[0].shape).toEqual([null, TOY_SIZE, TOY_SIZE, 1]);
+  expect(best.outputs).toHaveLength(1);
+  const probabilities = await predictSplit(best, data.validation);
+  const correct = probabilities.filter(
+    (p, n) => p >= 0.5 === data.validation.records[n].positive
+  ).length;
+  expect(correct / probabilities.length).toBeGreaterThan(0.8);
+  tf.dispose([latest, best].flatMap(model => model.getWeights()));
 }, 300_000);
