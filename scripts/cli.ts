@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -16,11 +16,14 @@ import {
 
 const ROOT = resolve(__dirname, '..');
 const USAGE = `Usage: tuberlens serve [--port 3000] [--host 127.0.0.1] [--dicom-dir DIR]... [--dicomweb URL]
+                      [--models-dir DIR]
 
   serve    Starts the OHIF viewer with the TuberLens extension and mode.
            Without --dicomweb it serves the demo studies, plus the DICOM files
            below each --dicom-dir; with --dicomweb it proxies that DICOMweb
-           server instead (e.g. http://user:pass@localhost:8042/dicom-web).`;
+           server instead (e.g. http://user:pass@localhost:8042/dicom-web).
+           The viewer's models come from --models-dir (default: models/), which
+           holds index.json and one folder per model.`;
 
 /** Bad input: a one-line message and exit code 2. */
 class UsageError extends Error {}
@@ -51,6 +54,7 @@ async function serve(args: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       dicomweb: { type: 'string' },
       'dicom-dir': { type: 'string', multiple: true, default: [] },
+      'models-dir': { type: 'string', default: join(ROOT, 'models') },
     },
   });
   const port = Number(values.port);
@@ -63,13 +67,16 @@ async function serve(args: string[]): Promise<void> {
       'The extension is not built: run `npm run build` (or `npm start`, which builds it) first.'
     );
   }
+  const modelsDir = resolve(values['models-dir']);
+  if (!statSync(modelsDir, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--models-dir must be a folder, and ${modelsDir} is not one.`);
   const upstream = values.dicomweb === undefined ? undefined : parseDicomwebUrl(values.dicomweb);
   const viewerDir = await ensureViewer(join(ROOT, '.cache'), message => console.log(message));
   const dicomweb = await dicomwebSource(upstream, values['dicom-dir']);
   const server = createTuberLensServer({
     viewerDir,
     bundleDir,
-    modelsDir: join(ROOT, 'models'),
+    modelsDir,
     dicomweb,
   });
 

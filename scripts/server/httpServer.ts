@@ -8,7 +8,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { extname, join, normalize, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream';
 import { renderAppConfig } from './appConfig';
 import type { DicomStore } from './dicomStore';
@@ -20,8 +21,15 @@ export const PATHS = {
   mode: '/tuberlens/mode/index.js',
   bundles: '/tuberlens/',
   models: '/tuberlens/models/',
+  /** The tfjs-backend-wasm binaries, which the detection engine must not fetch from a CDN. */
+  tfjsWasm: '/tuberlens/tfjs-wasm/',
   dicomweb: '/dicomweb',
 };
+
+/** The folder of the installed tfjs-backend-wasm package's binaries. */
+export const TFJS_WASM_DIR = dirname(
+  createRequire(__filename).resolve('@tensorflow/tfjs-backend-wasm')
+);
 
 export type DicomwebSource =
   { kind: 'embedded'; store: DicomStore } | { kind: 'proxy'; upstream: URL };
@@ -101,6 +109,9 @@ async function route(
     return void res.end(appConfig);
   }
   const served =
+    (path.startsWith(PATHS.tfjsWasm) &&
+      extname(path) === '.wasm' &&
+      (await serveFile(TFJS_WASM_DIR, path.slice(PATHS.tfjsWasm.length), res, 'no-cache'))) ||
     (path.startsWith(PATHS.models) &&
       (await serveFile(options.modelsDir, path.slice(PATHS.models.length), res, 'no-cache'))) ||
     (path.startsWith(PATHS.bundles) &&

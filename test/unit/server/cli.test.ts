@@ -63,6 +63,10 @@ describe('tuberlens serve: bad arguments', () => {
     [['--port', 'abc'], '--port must be a port number, not "abc".'],
     [['--port', '70000'], '--port must be a port number, not "70000".'],
     [['--port=-1'], '--port must be a port number, not "-1".'],
+    [
+      ['--models-dir', '/no/such/models'],
+      '--models-dir must be a folder, and /no/such/models is not one.',
+    ],
   ])('%j exits with code 2 and one line on stderr', async (args, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
