@@ -1,17 +1,25 @@
+import type { DetectionController } from './detectionController';
 import { PANEL_NAME } from './id';
 import type { ModelStatus } from './modelStatus';
 import type { Services } from './ohif/types';
 import { hostComponent } from './ui/hostComponent';
 import { TubersPanel } from './ui/TubersPanel';
 
-export function getPanelModule(services: Services, modelStatus: ModelStatus) {
+export function getPanelModule(
+  services: Services,
+  { modelStatus, detection }: { modelStatus: ModelStatus; detection: DetectionController }
+) {
   return [
     {
       name: PANEL_NAME,
       iconName: 'tab-roi-threshold',
       iconLabel: 'Tubers',
       label: 'Tubers',
-      component: hostComponent(TubersPanel, { services, modelStatus }, 'tuberlens-panel'),
+      component: hostComponent(
+        TubersPanel,
+        { services, modelStatus, detection },
+        'tuberlens-panel'
+      ),
     },
   ];
 }

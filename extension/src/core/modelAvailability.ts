@@ -12,7 +12,7 @@ export type ModelAvailability =
   | { state: 'checking' }
   | { state: 'missing'; message: string }
   | { state: 'invalid'; message: string }
-  | { state: 'available'; card: ModelCard };
+  | { state: 'available'; card: ModelCard; /** The installed model's folder. */ modelUrl: string };
 
 export type FetchFunction = (url: string) => Promise<Pick<Response, 'ok' | 'status' | 'json'>>;
 
@@ -48,7 +48,11 @@ export async function readModelAvailability(
   );
   if ('error' in card) return { state: 'invalid', message: card.error };
   try {
-    return { state: 'available', card: parseModelCard(card.json) };
+    return {
+      state: 'available',
+      card: parseModelCard(card.json),
+      modelUrl: new URL(`${installed[0]}/`, base).href,
+    };
   } catch (error) {
     return {
       state: 'invalid',

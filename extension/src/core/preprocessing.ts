@@ -159,11 +159,6 @@ export function preprocessSliceWithInfo(
 }
 
 /**
- * How to show an axial slice as radiologists do (rows anterior→posterior, columns patient
- * right→left: row direction +x, column direction +y in LPS) by reversing or transposing the
- * stored grid. Slices that are not axial, and missing or malformed orientations, stay as stored.
- */
-/**
  * The slice on the model grid without intensity normalisation: the same orientation, field of view and
  * resampling as preprocessSlice. For masks: a tuber mask gives each model pixel's tuber fraction.
  */
@@ -178,6 +173,94 @@ export function resampleToModelGrid(
   for (let m = 0; m < size; m++)
     for (let k = 0; k < size; k++) transposed[k * size + m] = image[m * size + k];
   return transposed;
+}
+
+/** Where a slice's pixels lie: all of SliceInput but its values. */
+export type SliceGeometry = Pick<
+  SliceInput,
+  'rows' | 'columns' | 'pixelSpacing' | 'imageOrientationPatient'
+>;
+
+/**
+ * The inverse of the geometry preprocessSlice applies: a size × size model-grid map (a Grad-CAM or
+ * saliency map) on the slice's own stored pixel grid, rows × columns, row by row. Each stored pixel
+ * takes the map bilinearly at its centre's place on the model grid, through the same orientation and
+ * field of view; pixels outside the field of view get 0.
+ */
+export function modelGridToImage(
+  map: Float32Array,
+  geometry: SliceGeometry,
+  spec: PreprocessingSpec = DEFAULT_PREPROCESSING
+): Float32Array {
+  validateSpec(spec);
+  const { size, fieldOfViewMm } = spec;
+  if (map.length !== size * size) {
+    throw new RangeError(`Map has ${map.length} values, expected ${size}×${size}`);
+  }
+  const { rows, columns, pixelSpacing } = geometry;
+  const outputSpacingMm = fieldOfViewMm / size;
+  const orientation = axialGridOrientation(geometry.imageOrientationPatient);
+  const rowPlaces = modelGridPlaces(
+    rows,
+    pixelSpacing[0],
+    size,
+    outputSpacingMm,
+    orientation.reverseRows
+  );
+  const columnPlaces = modelGridPlaces(
+    columns,
+    pixelSpacing[1],
+    size,
+    outputSpacingMm,
+    orientation.reverseColumns
+  );
+  const image = new Float32Array(rows * columns);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < columns; j++) {
+      // The model grid's rows run along the stored columns when the acquisition is transposed.
+      image[i * columns + j] = orientation.transposed
+        ? bilinear(map, size, columnPlaces[j], rowPlaces[i])
+        : bilinear(map, size, rowPlaces[i], columnPlaces[j]);
+    }
+  }
+  return image;
+}
+
+/**
+ * Where each stored pixel's centre lies along one axis of the model grid, in model pixel indices
+ * (axisWeights read backwards: model pixel k is centred on input position
+ * inputCount / 2 + (k − size / 2 + ½) · scale).
+ */
+function modelGridPlaces(
+  inputCount: number,
+  inputSpacing: number,
+  size: number,
+  outputSpacing: number,
+  reverse: boolean
+): Float64Array {
+  const scale = outputSpacing / inputSpacing;
+  const places = new Float64Array(inputCount);
+  for (let j = 0; j < inputCount; j++) {
+    const place = (j + 0.5 - inputCount / 2) / scale + size / 2 - 0.5;
+    places[j] = reverse ? size - 1 - place : place;
+  }
+  return places;
+}
+
+/** The map at a fractional (row, column), clamped at the edge pixels; 0 beyond the grid's edges. */
+function bilinear(map: Float32Array, size: number, row: number, column: number): number {
+  if (row < -0.5 || row > size - 0.5 || column < -0.5 || column > size - 0.5) return 0;
+  const r = Math.min(Math.max(row, 0), size - 1);
+  const c = Math.min(Math.max(column, 0), size - 1);
+  const r0 = Math.floor(r);
+  const c0 = Math.floor(c);
+  const r1 = Math.min(r0 + 1, size - 1);
+  const c1 = Math.min(c0 + 1, size - 1);
+  const fr = r - r0;
+  const fc = c - c0;
+  const top = map[r0 * size + c0] * (1 - fc) + map[r0 * size + c1] * fc;
+  const bottom = map[r1 * size + c0] * (1 - fc) + map[r1 * size + c1] * fc;
+  return top * (1 - fr) + bottom * fr;
 }
 
 /** Resamples the stored grid onto the model grid (before any transposition), applying slope and intercept. */
@@ -203,6 +286,11 @@ function onModelGrid(input: SliceInput, spec: PreprocessingSpec, slope: number, 
   return { image, rowWeights, columnWeights, orientation, outputSpacingMm };
 }
 
+/**
+ * How to show an axial slice as radiologists do (rows anterior→posterior, columns patient
+ * right→left: row direction +x, column direction +y in LPS) by reversing or transposing the
+ * stored grid. Slices that are not axial, and missing or malformed orientations, stay as stored.
+ */
 export function axialGridOrientation(orientation: ArrayLike<number> | undefined): GridOrientation {
   if (!orientation || classifyPlane(orientation) !== 'axial') return UNCHANGED;
   const [rx, ry, , cx, cy] = Array.from(orientation, Number);

@@ -34,6 +34,8 @@ export interface DisplaySet {
   Modality?: string;
   instances?: InstanceMetadata[];
   instance?: InstanceMetadata;
+  /** The cornerstone image ids of the display set's frames, in the viewport's stack order. */
+  imageIds?: string[];
 }
 
 export interface ViewportGridService extends PubSubService {
@@ -43,6 +45,59 @@ export interface ViewportGridService extends PubSubService {
 
 export interface DisplaySetService extends PubSubService {
   getDisplaySetByUID(displaySetInstanceUID: string): DisplaySet | undefined;
+}
+
+/** A cornerstone viewport, stack or volume: the calls both kinds answer alike. */
+export interface CornerstoneViewport {
+  /** The image shown; undefined in a volume viewport cut across its acquisition plane. */
+  getCurrentImageId(): string | undefined;
+  getFrameOfReferenceUID(): string;
+  setViewReference(reference: { referencedImageId: string; FrameOfReferenceUID: string }): void;
+}
+
+export interface CornerstoneViewportService {
+  getCornerstoneViewport(viewportId: string): CornerstoneViewport | null | undefined;
+}
+
+export type SegmentColor = [number, number, number, number];
+
+export interface SegmentationService extends PubSubService {
+  createLabelmapForDisplaySet(
+    displaySet: DisplaySet,
+    options: {
+      segmentationId: string;
+      label: string;
+      segments: Record<number, { label: string; active?: boolean; locked?: boolean }>;
+    }
+  ): Promise<string>;
+  addSegmentationRepresentation(
+    viewportId: string,
+    options: { segmentationId: string; type?: string }
+  ): Promise<void>;
+  setSegmentColor(
+    viewportId: string,
+    segmentationId: string,
+    segmentIndex: number,
+    color: SegmentColor
+  ): void;
+  setStyle(
+    specifier: { segmentationId: string; type: string },
+    style: {
+      fillAlpha?: number;
+      fillAlphaInactive?: number;
+      renderOutline?: boolean;
+      renderOutlineInactive?: boolean;
+    }
+  ): void;
+  getSegmentation(segmentationId: string): Segmentation | undefined;
+  getSegmentations(): Segmentation[];
+  remove(segmentationId: string): void;
+}
+
+export interface Segmentation {
+  segmentationId: string;
+  label?: string;
+  representationData: { Labelmap?: { imageIds: string[]; referencedImageIds?: string[] } };
 }
 
 export interface PanelService {
@@ -78,6 +133,8 @@ export interface ToolbarButton {
 
 export interface Services {
   viewportGridService: ViewportGridService;
+  cornerstoneViewportService: CornerstoneViewportService;
+  segmentationService: SegmentationService;
   displaySetService: DisplaySetService;
   panelService: PanelService;
   uiNotificationService: UINotificationService;
@@ -89,10 +146,14 @@ export interface ServicesManager {
   services: Services;
 }
 
+export interface ExtensionManager {
+  getModuleEntry(id: string): { exports?: Record<string, unknown> } | undefined;
+}
+
 export interface ExtensionParams {
   servicesManager: ServicesManager;
   commandsManager?: unknown;
-  extensionManager?: unknown;
+  extensionManager: ExtensionManager;
   configuration?: TuberLensConfiguration;
 }
 

@@ -1,39 +1,43 @@
-import {
-  useEffect,
-  useState,
-  useSyncExternalStore,
-  type CSSProperties,
-  type ReactNode,
-} from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { ModelAvailability } from '../core/modelAvailability';
 import { classifySeries, type SeriesClassification } from '../core/seriesClassification';
+import type { DetectionController, DetectionState } from '../detectionController';
 import { getDisplayedSeries, onDisplayedSeriesChange } from '../displayedSeries';
 import { seriesAttributesOf } from '../hangingProtocolModule';
 import type { ModelStatus } from '../modelStatus';
 import type { DisplaySet, Services } from '../ohif/types';
-import { DETECT_HOTKEY } from '../id';
+import { DetectionSection, useDetectionState } from './DetectionSection';
+import { Section } from './Section';
+import { styles } from './styles';
 
 export interface TubersPanelProps {
   services: Services;
   modelStatus: ModelStatus;
+  detection: DetectionController;
 }
 
 export const INTENDED_USE =
   'Research use only. TuberLens is not a medical device and must not be used for diagnosis or treatment decisions.';
 
-export function TubersPanel({ services, modelStatus }: TubersPanelProps) {
+export function TubersPanel({ services, modelStatus, detection }: TubersPanelProps) {
   const availability = useSyncExternalStore(
     listener => modelStatus.subscribe(listener),
     () => modelStatus.current
   );
   const series = useDisplayedSeries(services);
+  const detectionState = useDetectionState(detection);
   useEffect(() => void modelStatus.check(), [modelStatus]);
 
   return (
     <div style={styles.panel} data-cy="tuberlens-panel-content">
       <h2 style={styles.title}>Tuber detection</h2>
-      <ModelSection availability={availability} />
+      <ModelSection availability={availability} model={detectionState.model} />
       <SeriesSection series={series} />
+      <DetectionSection
+        detection={detection}
+        availability={availability}
+        displaySetInstanceUID={series?.displaySetInstanceUID}
+      />
       <p style={styles.intendedUse} data-cy="tuberlens-intended-use">
         {INTENDED_USE}
       </p>
@@ -51,7 +55,13 @@ function useDisplayedSeries(services: Services): DisplaySet | undefined {
   return series;
 }
 
-function ModelSection({ availability }: { availability: ModelAvailability }) {
+function ModelSection({
+  availability,
+  model,
+}: {
+  availability: ModelAvailability;
+  model: DetectionState['model'];
+}) {
   switch (availability.state) {
     case 'checking':
       return (
@@ -74,8 +84,14 @@ function ModelSection({ availability }: { availability: ModelAvailability }) {
     case 'available':
       return (
         <Section title="Model" testId="tuberlens-model-status" status="available">
-          {availability.card.name} {availability.card.version} is installed, but this TuberLens
-          build has no detection engine yet, so nothing is run.
+          <div data-cy="tuberlens-model-name">
+            {availability.card.name} {availability.card.version}
+          </div>
+          <div style={styles.muted} data-cy="tuberlens-model-backend">
+            {model
+              ? `Runs on ${model.backend}; threshold ${model.threshold.toFixed(2)} (model card).`
+              : 'Loads on the first detection, in this browser: no image leaves it.'}
+          </div>
         </Section>
       );
   }
@@ -110,10 +126,6 @@ function SeriesSection({ series }: { series: DisplaySet | undefined }) {
           ⚠ {warning}
         </div>
       ))}
-      <div style={styles.muted}>
-        Press <kbd>{DETECT_HOTKEY.toUpperCase()}</kbd> or “Detect tubers” to run detection on this
-        series.
-      </div>
     </Section>
   );
 }
@@ -130,46 +142,3 @@ export function inputWarnings(classification: SeriesClassification, series: Disp
     warnings.push(`Not axial (plane: ${classification.plane}).`);
   return warnings;
 }
-
-function Section({
-  title,
-  testId,
-  status,
-  children,
-}: {
-  title: string;
-  testId: string;
-  status: string;
-  children: ReactNode;
-}) {
-  return (
-    <section style={styles.section} data-cy={testId} data-status={status}>
-      <h3 style={styles.sectionTitle}>{title}</h3>
-      {children}
-    </section>
-  );
-}
-
-const styles: Record<string, CSSProperties> = {
-  panel: {
-    padding: '12px',
-    color: '#d8dde6',
-    fontSize: '13px',
-    lineHeight: 1.45,
-    display: 'flex',
-    flexDirection: 'column',
-    gap: '12px',
-  },
-  title: { fontSize: '15px', fontWeight: 600, color: '#5acce6', margin: 0 },
-  section: { background: 'rgba(255,255,255,0.04)', borderRadius: '6px', padding: '8px 10px' },
-  sectionTitle: {
-    fontSize: '12px',
-    textTransform: 'uppercase',
-    letterSpacing: '0.05em',
-    color: '#9aa4b5',
-    margin: '0 0 4px',
-  },
-  muted: { color: '#9aa4b5', marginTop: '4px' },
-  warning: { color: '#f5c451', marginTop: '4px' },
-  intendedUse: { color: '#9aa4b5', fontSize: '11px', margin: 0 },
-};

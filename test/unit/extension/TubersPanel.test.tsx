@@ -1,9 +1,11 @@
 /** @jest-environment jsdom */
 import { act, createElement, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { DetectionController } from '../../../extension/src/detectionController';
 import { ModelStatus } from '../../../extension/src/modelStatus';
 import { hostComponent } from '../../../extension/src/ui/hostComponent';
 import { INTENDED_USE, TubersPanel } from '../../../extension/src/ui/TubersPanel';
+import { fakeDetection, modelStatusWith } from './fakeDetection';
 import { displaySet, mockServices } from './ohifMocks';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -37,8 +39,10 @@ const status = (testId: string) =>
 
 test('states plainly that no model is installed, and shows the intended use', async () => {
   const { services } = mockServices();
+  const modelStatus = noModel();
+  const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
   await act(async () =>
-    root.render(createElement(TubersPanel, { services, modelStatus: noModel() }))
+    root.render(createElement(TubersPanel, { services, modelStatus, detection }))
   );
 
   expect(status('tuberlens-model-status')).toBe('missing');
@@ -55,8 +59,10 @@ test('follows the displayed series and warns about unsuitable input', async () =
     displaySet('ct', 'HEAD', [1, 0, 0, 0, 1, 0], 'CT'),
   ];
   const { services, display, listenerCount } = mockServices(sets, 't2');
+  const modelStatus = noModel();
+  const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
   await act(async () =>
-    root.render(createElement(TubersPanel, { services, modelStatus: noModel() }))
+    root.render(createElement(TubersPanel, { services, modelStatus, detection }))
   );
 
   expect(text('tuberlens-series-description')).toBe('AX T2 FSE');
@@ -99,4 +105,175 @@ test('the host-facing component mounts an inner React root with the bound props 
   await act(async () => root.render(createElement('p')));
   await act(async () => new Promise(resolve => setTimeout(resolve, 0)));
   expect(lifecycle).toEqual(['mounted tubers', 'unmounted tubers']);
+});
+
+describe('detection results', () => {
+  const PROBABILITIES = { 'img:0': 0.1, 'img:1': 0.2, 'img:2': 0.7, 'img:3': 0.9, 'img:4': 0.3 };
+
+  async function renderPanel(
+    fake: ReturnType<typeof fakeDetection>,
+    detection: DetectionController
+  ) {
+    const modelStatus = modelStatusWith();
+    await act(async () =>
+      root.render(
+        createElement(TubersPanel, { services: fake.mocks.services, modelStatus, detection })
+      )
+    );
+  }
+  const element = <T extends Element = HTMLElement>(testId: string) =>
+    container.querySelector<T>(`[data-cy="${testId}"]`);
+  const bars = () => [...container.querySelectorAll('[data-cy="tuberlens-slice-bar"]')];
+  const flaggedBars = () =>
+    bars()
+      .filter(bar => bar.getAttribute('data-flagged') === 'true')
+      .map(bar => bar.getAttribute('data-index'));
+  /** jsdom's Blob has no text(). */
+  const readText = (blob: Blob) =>
+    new Promise<string>(resolve => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result as string);
+      reader.readAsText(blob);
+    });
+  async function slide(testId: string, value: number) {
+    const input = element<HTMLInputElement>(testId)!;
+    const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+    await act(async () => {
+      setValue.call(input, String(value));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+  }
+
+  test('shows the model and backend, the verdict at the card threshold and the per-slice strip', async () => {
+    const fake = fakeDetection(5, PROBABILITIES, { displayed: 'img:2' });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+
+    expect(text('tuberlens-model-name')).toBe('tuber-net-fixture 0.0.0-test');
+    expect(text('tuberlens-model-backend')).toBe('Runs on cpu; threshold 0.50 (model card).');
+    expect(status('tuberlens-detection')).toBe('complete');
+    expect(element('tuberlens-verdict')?.getAttribute('data-verdict')).toBe('positive');
+    expect(text('tuberlens-verdict')).toContain('Tubers likely');
+    expect(text('tuberlens-series-probability')).toBe(
+      "Series probability 0.90 ≥ 0.50, the model card's threshold."
+    );
+    expect(bars()).toHaveLength(5);
+    expect(flaggedBars()).toEqual(['2', '3']);
+    expect(text('tuberlens-flagged-count')).toContain('2 slices flagged at ≥ 0.50');
+    expect(element('tuberlens-progress')).toBeNull();
+    expect(element('tuberlens-stop')).toBeNull();
+  });
+
+  test('a click on a bar shows its slice; the threshold slider flags more or fewer and resets to the card', async () => {
+    const fake = fakeDetection(5, PROBABILITIES, { displayed: 'img:2' });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+
+    await act(async () => bars()[3].dispatchEvent(new MouseEvent('click', { bubbles: true })));
+    expect(fake.host.showImage).toHaveBeenCalledWith('default', 'img:3');
+
+    await slide('tuberlens-threshold', 0.25);
+    expect(flaggedBars()).toEqual(['2', '3', '4']);
+    expect(element('tuberlens-verdict')?.getAttribute('data-verdict')).toBe('positive');
+    await act(async () => element<HTMLButtonElement>('tuberlens-threshold-reset')!.click());
+    expect(flaggedBars()).toEqual(['2', '3']);
+    expect(element('tuberlens-threshold-reset')).toBeNull();
+  });
+
+  test('layer toggles and opacity reach the layers; saliency is offered on request', async () => {
+    const fake = fakeDetection(2, PROBABILITIES, { displayed: 'img:0' });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+
+    await act(async () => element<HTMLInputElement>('tuberlens-layer-gradCam')!.click());
+    await slide('tuberlens-layer-opacity', 0.3);
+    expect(fake.layers[0].visible).toEqual([true, false]);
+    expect(fake.layers[0].opacity).toEqual([0.7, 0.3]);
+    expect(element<HTMLInputElement>('tuberlens-layer-gradCam')!.checked).toBe(false);
+    expect(text('tuberlens-layers')).toContain('runs detection again with saliency');
+  });
+
+  test('downloads the per-slice probabilities as CSV and JSON, built in the page', async () => {
+    const fake = fakeDetection(2, PROBABILITIES, { displayed: 'img:0' });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+    const blobs: Blob[] = [];
+    URL.createObjectURL = jest.fn((blob: Blob) => (blobs.push(blob), `blob:${blobs.length}`));
+    URL.revokeObjectURL = jest.fn();
+    const clicks = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+
+    await act(async () => element<HTMLButtonElement>('tuberlens-download-csv')!.click());
+    await act(async () => element<HTMLButtonElement>('tuberlens-download-json')!.click());
+
+    expect(clicks).toHaveBeenCalledTimes(2);
+    expect(blobs.map(blob => blob.type)).toEqual(['text/csv', 'application/json']);
+    expect((await readText(blobs[0])).split('\n')[1]).toBe('1,1,1.2.3.0,0.100000,0');
+    expect(JSON.parse(await readText(blobs[1])).series[0].positive).toBe(false);
+    clicks.mockRestore();
+  });
+
+  test('while running: progress and Stop; once stopped: why, and no verdict', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>(resolve => (release = resolve));
+    const fake = fakeDetection(4, PROBABILITIES, {
+      displayed: 'img:1',
+      gate: imageId => (imageId === 'img:1' ? undefined : hold),
+    });
+    const detection = fake.detection();
+    await renderPanel(fake, detection);
+    let running!: Promise<void>;
+    await act(async () => {
+      running = detection.detect();
+      await new Promise(resolve => setTimeout(resolve, 0));
+    });
+
+    expect(status('tuberlens-detection')).toBe('running');
+    expect(element<HTMLProgressElement>('tuberlens-progress')?.value).toBe(1);
+    expect(text('tuberlens-detection')).toContain('1 of 4 slices analysed');
+    expect(element('tuberlens-verdict')?.getAttribute('data-verdict')).toBe('none');
+
+    await act(async () => {
+      element<HTMLButtonElement>('tuberlens-stop')!.click();
+      release();
+      await running;
+    });
+    expect(status('tuberlens-detection')).toBe('stopped');
+    expect(text('tuberlens-detection-message')).toBe('Stopped by you.');
+    expect(text('tuberlens-verdict')).toBe('No series verdict until every slice is analysed.');
+    expect(element('tuberlens-stop')).toBeNull();
+  });
+
+  test('a failure is shown as a failure: no verdict, no downloads', async () => {
+    const fake = fakeDetection(2, PROBABILITIES, {
+      loadEngine: async () => {
+        throw new Error('No TensorFlow.js backend could run the model here.');
+      },
+    });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+
+    expect(status('tuberlens-detection')).toBe('failed');
+    expect(text('tuberlens-detection-message')).toBe(
+      'Tuber detection failed: No TensorFlow.js backend could run the model here.'
+    );
+    expect(element('tuberlens-verdict')).toBeNull();
+    expect(element('tuberlens-download-csv')).toBeNull();
+  });
+
+  test('results of one series are not shown while another is displayed', async () => {
+    const fake = fakeDetection(2, PROBABILITIES, { displayed: 'img:0' });
+    const detection = fake.detection();
+    await detection.detect();
+    await renderPanel(fake, detection);
+    await act(async () => fake.mocks.display('flair'));
+
+    expect(status('tuberlens-detection')).toBe('idle');
+    expect(element('tuberlens-verdict')).toBeNull();
+    expect(element<HTMLButtonElement>('tuberlens-detect')!.disabled).toBe(false);
+  });
 });

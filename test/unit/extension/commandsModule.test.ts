@@ -1,45 +1,41 @@
 import { detectTubers, getCommandsModule } from '../../../extension/src/commandsModule';
 import { DETECT_COMMAND, PANEL_ID } from '../../../extension/src/id';
-import { ModelStatus } from '../../../extension/src/modelStatus';
-import { mockServices } from './ohifMocks';
+import { fakeDetection, modelStatusWith } from './fakeDetection';
 
-const MODELS = 'http://viewer.test/tuberlens/models/';
+test('detect opens the Tubers panel, where progress and results show, and runs on the displayed series', async () => {
+  const fake = fakeDetection(2, { 'img:0': 0.8, 'img:1': 0.1 });
+  const detection = fake.detection();
+  await detectTubers(fake.mocks.services, detection);
 
-function statusWith(files: Record<string, unknown>) {
-  return new ModelStatus(MODELS, async url =>
-    url in files
-      ? { ok: true, status: 200, json: async () => files[url] }
-      : { ok: false, status: 404, json: async () => ({}) }
-  );
-}
+  expect(fake.mocks.services.panelService.activatePanel).toHaveBeenCalledWith(PANEL_ID, true);
+  expect(detection.current.phase).toBe('complete');
+});
 
-test('without a model, detect opens the Tubers panel and warns that nothing ran', async () => {
-  const { services } = mockServices();
-  await detectTubers(services, statusWith({ [`${MODELS}index.json`]: { installed: [] } }));
+test('without a model, detect opens the panel and warns that nothing ran', async () => {
+  const fake = fakeDetection(2, {});
+  await detectTubers(fake.mocks.services, fake.detection(modelStatusWith({ installed: [] })));
 
-  expect(services.panelService.activatePanel).toHaveBeenCalledWith(PANEL_ID, true);
-  expect(services.uiNotificationService.show).toHaveBeenCalledWith({
+  expect(fake.mocks.services.panelService.activatePanel).toHaveBeenCalledWith(PANEL_ID, true);
+  expect(fake.mocks.services.uiNotificationService.show).toHaveBeenCalledWith({
     title: 'Tuber detection did not run',
     message: 'No tuber model is installed, so detection is unavailable.',
     type: 'warning',
   });
+  expect(fake.engineRuns).toHaveLength(0);
 });
 
 test('a broken model index is reported as the reason, never as a result', async () => {
-  const { services } = mockServices();
-  await detectTubers(services, statusWith({}));
-  const [[notification]] = services.uiNotificationService.show.mock.calls;
+  const fake = fakeDetection(2, {});
+  await detectTubers(fake.mocks.services, fake.detection(modelStatusWith({ models: [] })));
+  const [[notification]] = fake.mocks.services.uiNotificationService.show.mock.calls;
   expect(notification).toMatchObject({ title: 'Tuber detection did not run', type: 'warning' });
-  expect(notification.message).toMatch(/index\.json answered HTTP 404/);
+  expect(notification.message).toMatch(/has no "installed" list/);
 });
 
 test('the commands module exposes detectTubers in the viewer context', async () => {
-  const { services } = mockServices();
-  const module = getCommandsModule(
-    services,
-    statusWith({ [`${MODELS}index.json`]: { installed: [] } })
-  );
+  const fake = fakeDetection(1, {});
+  const module = getCommandsModule(fake.mocks.services, fake.detection());
   expect(module.defaultContext).toBe('VIEWER');
   await module.definitions[DETECT_COMMAND].commandFn();
-  expect(services.uiNotificationService.show).toHaveBeenCalledTimes(1);
+  expect(fake.engineRuns).toHaveLength(1);
 });

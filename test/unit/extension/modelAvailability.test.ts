@@ -36,7 +36,11 @@ describe('readModelAvailability', () => {
         threshold: 0.5,
       },
     });
-    const expected = { state: 'available', card: { name: 'tuber-net', version: '1.0.0' } };
+    const expected = {
+      state: 'available',
+      card: { name: 'tuber-net', version: '1.0.0' },
+      modelUrl: `${MODELS}tuber-net/`,
+    };
     await expect(readModelAvailability(MODELS, fetch)).resolves.toEqual(expected);
     await expect(readModelAvailability(MODELS.slice(0, -1), fetch)).resolves.toEqual(expected);
   });

@@ -1,5 +1,6 @@
 import {
   DEFAULT_PREPROCESSING,
+  modelGridToImage,
   resampleToModelGrid,
   SliceInput,
   UPPER_CLIP,
@@ -366,5 +367,118 @@ describe('resampleToModelGrid', () => {
     );
     expect(grid[(size / 2) * size + centreColumn]).toBe(1);
     expect(Math.max(...grid)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('modelGridToImage', () => {
+  const IDENTITY = {
+    rows: SIZE,
+    columns: SIZE,
+    pixelSpacing: [OUTPUT_SPACING, OUTPUT_SPACING] as [number, number],
+  };
+
+  /** A disc in LPS mm from the image centre, stored radiologically (row direction +x, column +y). */
+  function disc(rows: number, columns: number, pixelSpacing: [number, number]): SliceInput {
+    const pixels = new Float32Array(rows * columns);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < columns; j++) {
+        const x = (j + 0.5 - columns / 2) * pixelSpacing[1];
+        const y = (i + 0.5 - rows / 2) * pixelSpacing[0];
+        pixels[i * columns + j] = Math.hypot(x - 30, y + 40) <= 15 ? 1 : 0;
+      }
+    }
+    return { pixels, rows, columns, pixelSpacing, imageOrientationPatient: AXIAL };
+  }
+
+  /** LPS mm from the image centre of stored pixel (i, j), through its orientation. */
+  function patientPosition(slice: SliceInput, i: number, j: number): [number, number] {
+    const [rx, ry, , cx, cy] = Array.from(slice.imageOrientationPatient ?? AXIAL);
+    const along = (j + 0.5 - slice.columns / 2) * slice.pixelSpacing[1];
+    const down = (i + 0.5 - slice.rows / 2) * slice.pixelSpacing[0];
+    return [along * rx + down * cx, along * ry + down * cy];
+  }
+
+  function argmax(values: Float32Array): number {
+    let best = 0;
+    for (let index = 1; index < values.length; index++)
+      if (values[index] > values[best]) best = index;
+    return best;
+  }
+
+  const AXIAL = [1, 0, 0, 0, 1, 0];
+  const orientations = [
+    [false, false, false],
+    [false, true, false],
+    [false, false, true],
+    [false, true, true],
+    [true, false, false],
+    [true, true, false],
+    [true, false, true],
+    [true, true, true],
+  ] as const;
+
+  test('is exact where the slice already is the model grid: a map comes back unchanged', () => {
+    const map = Float32Array.from({ length: SIZE * SIZE }, (_, index) => (index * 7919) % 101);
+    expect(modelGridToImage(map, IDENTITY)).toEqual(map);
+    expect(resampleToModelGrid({ ...IDENTITY, pixels: map })).toEqual(map);
+  });
+
+  test.each(orientations)(
+    'puts a model pixel back on the same place in the patient (transposed %s, rows reversed %s, columns reversed %s)',
+    (transposed, reverseRows, reverseColumns) => {
+      const stored = reorient(
+        rasterise(240, 200, [0.9, 1.1]),
+        transposed,
+        reverseRows,
+        reverseColumns
+      );
+      const map = new Float32Array(SIZE * SIZE);
+      const [row, column] = [40, 90];
+      map[row * SIZE + column] = 1;
+      const onImage = modelGridToImage(map, stored);
+      expect(onImage).toHaveLength(stored.rows * stored.columns);
+      const peak = argmax(onImage);
+      const [x, y] = patientPosition(
+        stored,
+        Math.floor(peak / stored.columns),
+        peak % stored.columns
+      );
+      // Model column k lies at x = (k − size/2 + ½) · spacing (patient left), row m at y likewise.
+      expect(Math.abs(x - (column - SIZE / 2 + 0.5) * OUTPUT_SPACING)).toBeLessThanOrEqual(1.1);
+      expect(Math.abs(y - (row - SIZE / 2 + 0.5) * OUTPUT_SPACING)).toBeLessThanOrEqual(1.1);
+    }
+  );
+
+  test.each(orientations)(
+    'a mask taken to the model grid and back lines up with itself (transposed %s, rows reversed %s, columns reversed %s)',
+    (transposed, reverseRows, reverseColumns) => {
+      const stored = reorient(disc(240, 200, [0.9, 1.1]), transposed, reverseRows, reverseColumns);
+      const back = modelGridToImage(resampleToModelGrid(stored), stored);
+      let both = 0;
+      let either = 0;
+      const shift = [0, 0];
+      for (let index = 0; index < back.length; index++) {
+        const inMask = stored.pixels[index] === 1;
+        const inBack = back[index] >= 0.5;
+        if (inMask && inBack) both++;
+        if (inMask || inBack) either++;
+        const sign = (inBack ? 1 : 0) - (inMask ? 1 : 0);
+        shift[0] += sign * Math.floor(index / stored.columns);
+        shift[1] += sign * (index % stored.columns);
+      }
+      expect(both / either).toBeGreaterThan(0.85);
+      // The centroids agree within a fraction of a stored pixel.
+      const area = Array.from(stored.pixels).filter(value => value === 1).length;
+      expect(Math.abs(shift[0] / area)).toBeLessThan(0.5);
+      expect(Math.abs(shift[1] / area)).toBeLessThan(0.5);
+    }
+  );
+
+  test('gives 0 outside the field of view and rejects a map of the wrong size', () => {
+    const wide = { rows: 400, columns: 400, pixelSpacing: [0.9, 0.9] as [number, number] };
+    const onImage = modelGridToImage(new Float32Array(SIZE * SIZE).fill(1), wide);
+    expect(onImage[0]).toBe(0);
+    expect(onImage[200 * 400 + 200]).toBe(1);
+    expect(() => modelGridToImage(new Float32Array(10), wide)).toThrow(RangeError);
   });
 });

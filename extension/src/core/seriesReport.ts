@@ -1,0 +1,78 @@
+/**
+ * A series' detection result as numbers and as files: the series probability and verdict, flagged
+ * slices, and the per-slice CSV and JSON a researcher downloads. Framework-free.
+ */
+
+export interface SliceRecord {
+  sopInstanceUID?: string;
+  instanceNumber?: number;
+  /** Undefined until the slice has been analysed. */
+  probability?: number;
+}
+
+export interface SeriesReport {
+  model: { name: string; version: string; backend: string };
+  /** The model card's threshold: the verdict's operating point. */
+  threshold: number;
+  series: { seriesInstanceUID?: string; seriesDescription: string };
+  /** In the display set's order. */
+  slices: SliceRecord[];
+}
+
+/** The series' probability: its most suspicious slice's, as `tuberlens predict` reports it. */
+export function seriesProbability(slices: readonly SliceRecord[]): number | undefined {
+  const analysed = slices.flatMap(slice => slice.probability ?? []);
+  return analysed.length === slices.length && analysed.length > 0
+    ? Math.max(...analysed)
+    : undefined;
+}
+
+/** A verdict only for a complete series: a partial run can say nothing about the slices it missed. */
+export function seriesVerdict(slices: readonly SliceRecord[], threshold: number) {
+  const probability = seriesProbability(slices);
+  return probability === undefined
+    ? undefined
+    : { probability, positive: probability >= threshold };
+}
+
+export function isFlagged(slice: SliceRecord, threshold: number): boolean {
+  return slice.probability !== undefined && slice.probability >= threshold;
+}
+
+export function reportCsv(report: SeriesReport): string {
+  const header = 'slice,instance_number,sop_instance_uid,probability,flagged';
+  const rows = report.slices.map((slice, index) =>
+    [
+      index + 1,
+      slice.instanceNumber ?? '',
+      slice.sopInstanceUID ?? '',
+      slice.probability?.toFixed(6) ?? '',
+      slice.probability === undefined ? '' : isFlagged(slice, report.threshold) ? 1 : 0,
+    ].join(',')
+  );
+  return `${[header, ...rows].join('\n')}\n`;
+}
+
+/** The shape of `tuberlens predict --json`, so viewer and CLI results read alike. */
+export function reportJson(report: SeriesReport): string {
+  const verdict = seriesVerdict(report.slices, report.threshold);
+  const document = {
+    model: report.model,
+    threshold: report.threshold,
+    series: [
+      {
+        ...report.series,
+        probability: verdict?.probability ?? null,
+        positive: verdict?.positive ?? null,
+        complete: verdict !== undefined,
+        instances: report.slices.map(slice => ({
+          ...(slice.sopInstanceUID ? { sopInstanceUID: slice.sopInstanceUID } : {}),
+          ...(slice.instanceNumber !== undefined ? { instanceNumber: slice.instanceNumber } : {}),
+          probability: slice.probability ?? null,
+          positive: slice.probability === undefined ? null : isFlagged(slice, report.threshold),
+        })),
+      },
+    ],
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

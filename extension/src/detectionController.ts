@@ -1,0 +1,366 @@
+import type { DetectionEngine, SliceResult } from './core/engine/detectionEngine';
+import { toHeatLevels } from './core/heatLevels';
+import { modelGridToImage, preprocessSlice } from './core/preprocessing';
+import type { SeriesReport, SliceRecord } from './core/seriesReport';
+import { getDisplayedSeries, onDisplayedSeriesChange } from './displayedSeries';
+import type { ModelStatus } from './modelStatus';
+import type { DisplaySet, Services } from './ohif/types';
+import type { Slice } from './sliceReader';
+import type { LayerKind, LayerTarget, TuberLayer } from './tuberLayers';
+
+/** What the controller needs from the viewer and the engine; unit tests give plain objects. */
+export interface DetectionHost {
+  loadEngine(modelUrl: string, onStatus: (message: string) => void): Promise<DetectionEngine>;
+  readSlice(imageId: string): Promise<Slice>;
+  createLayer(kind: LayerKind, target: LayerTarget): Promise<TuberLayer>;
+  displayedImageId(viewportId: string): string | undefined;
+  showImage(viewportId: string, imageId: string): void;
+}
+
+export type DetectionPhase = 'idle' | 'loading' | 'running' | 'complete' | 'stopped' | 'failed';
+
+export interface DetectionTarget {
+  displaySetInstanceUID: string;
+  seriesInstanceUID?: string;
+  seriesDescription: string;
+  viewportId: string;
+  imageIds: string[];
+}
+
+export interface LayerView {
+  gradCam: boolean;
+  saliency: boolean;
+  /** Whether the last run computed saliency (it runs only on request). */
+  saliencyComputed: boolean;
+  opacity: number;
+}
+
+export interface DetectionState {
+  phase: DetectionPhase;
+  /** What is happening, why it stopped or how it failed. */
+  message: string;
+  target?: DetectionTarget;
+  /** One per image of the target, in its order. */
+  slices: SliceRecord[];
+  analysed: number;
+  model?: { name: string; version: string; backend: string; threshold: number };
+  /** The threshold that flags slices: the model card's until the user moves it. */
+  threshold?: number;
+  layers: LayerView;
+}
+
+export const STOP_REASONS = {
+  user: 'Stopped by you.',
+  seriesChanged: 'Stopped: another series is displayed.',
+  closed: 'Stopped: the study was closed.',
+};
+
+/** Slices read and run together after the displayed one: a Stop takes effect within one batch. */
+const BATCH_SIZE = 4;
+
+const INITIAL_STATE: DetectionState = {
+  phase: 'idle',
+  message: '',
+  slices: [],
+  analysed: 0,
+  layers: { gradCam: true, saliency: false, saliencyComputed: false, opacity: 0.7 },
+};
+
+interface ActiveRun {
+  abort: AbortController;
+  stopReason: string;
+  layers: Partial<Record<LayerKind, TuberLayer>>;
+}
+
+/**
+ * Runs tuber detection on the displayed series: the displayed slice first, then the rest in the
+ * background, each result drawn into the layers as it comes. One run at a time; a run stops when the
+ * user presses Stop, another series is displayed or the study closes. A failure is reported as one,
+ * never as a result.
+ */
+export class DetectionController {
+  private state: DetectionState = INITIAL_STATE;
+  private readonly listeners = new Set<() => void>();
+  private run: ActiveRun | undefined;
+  private layers: Partial<Record<LayerKind, TuberLayer>> = {};
+  private engine: Promise<DetectionEngine> | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly modelStatus: ModelStatus,
+    private readonly host: DetectionHost
+  ) {}
+
+  get current(): DetectionState {
+    return this.state;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops a run when its series leaves the active viewport; returns the unsubscribe function. */
+  watchDisplayedSeries(): () => void {
+    return onDisplayedSeriesChange(this.services, () => {
+      const displayed = getDisplayedSeries(this.services)?.displaySetInstanceUID;
+      if (this.run && displayed !== this.state.target?.displaySetInstanceUID)
+        this.stop(STOP_REASONS.seriesChanged);
+    });
+  }
+
+  /** Runs on the displayed series; says plainly, and runs nothing, when it cannot. */
+  async detect({ saliency = this.state.layers.saliency } = {}): Promise<void> {
+    const availability = await this.modelStatus.check();
+    if (availability.state !== 'available') {
+      return this.didNotRun(
+        availability.state === 'checking'
+          ? 'The model is still being checked.'
+          : availability.message
+      );
+    }
+    const target = this.displayedTarget();
+    if (!target) return this.didNotRun('No series with images is displayed.');
+    if (this.run && this.state.target?.displaySetInstanceUID === target.displaySetInstanceUID)
+      return;
+    this.stop(STOP_REASONS.user);
+    await this.execute(availability.modelUrl, target, saliency);
+  }
+
+  stop(reason: string = STOP_REASONS.user): void {
+    if (!this.run) return;
+    this.run.stopReason = reason;
+    this.run.abort.abort();
+  }
+
+  /** The study closed: nothing of it stays. */
+  close(): void {
+    this.stop(STOP_REASONS.closed);
+    this.run = undefined;
+    this.layers = {};
+    this.setState(INITIAL_STATE);
+  }
+
+  setThreshold(threshold: number): void {
+    this.update({ threshold });
+  }
+
+  setLayerVisible(kind: LayerKind, visible: boolean): void {
+    this.update({ layers: { ...this.state.layers, [kind]: visible } });
+    if (kind === 'saliency' && visible && !this.state.layers.saliencyComputed && !this.run) {
+      void this.detect({ saliency: true });
+      return;
+    }
+    this.layers[kind]?.setVisible(visible);
+  }
+
+  setOpacity(opacity: number): void {
+    this.update({ layers: { ...this.state.layers, opacity } });
+    Object.values(this.layers).forEach(layer => layer.setOpacity(opacity));
+  }
+
+  showSlice(index: number): void {
+    const target = this.state.target;
+    const imageId = target?.imageIds[index];
+    if (target && imageId) this.host.showImage(target.viewportId, imageId);
+  }
+
+  report(): SeriesReport | undefined {
+    const { target, model, slices } = this.state;
+    if (!target || !model) return undefined;
+    return {
+      model: { name: model.name, version: model.version, backend: model.backend },
+      threshold: model.threshold,
+      series: {
+        ...(target.seriesInstanceUID ? { seriesInstanceUID: target.seriesInstanceUID } : {}),
+        seriesDescription: target.seriesDescription,
+      },
+      slices,
+    };
+  }
+
+  private didNotRun(reason: string): void {
+    this.services.uiNotificationService.show({
+      title: 'Tuber detection did not run',
+      message: reason,
+      type: 'warning',
+    });
+  }
+
+  private displayedTarget(): DetectionTarget | undefined {
+    const viewportId = this.services.viewportGridService.getActiveViewportId();
+    const series: DisplaySet | undefined = getDisplayedSeries(this.services);
+    if (!viewportId || !series?.imageIds?.length) return undefined;
+    return {
+      displaySetInstanceUID: series.displaySetInstanceUID,
+      ...(series.SeriesInstanceUID ? { seriesInstanceUID: series.SeriesInstanceUID } : {}),
+      seriesDescription: series.SeriesDescription ?? '',
+      viewportId,
+      imageIds: series.imageIds,
+    };
+  }
+
+  private async execute(modelUrl: string, target: DetectionTarget, saliency: boolean) {
+    const run: ActiveRun = { abort: new AbortController(), stopReason: '', layers: {} };
+    this.run = run;
+    this.layers = {};
+    this.update({
+      phase: 'loading',
+      message: 'Loading the model …',
+      target,
+      slices: target.imageIds.map(() => ({})),
+      analysed: 0,
+      layers: { ...this.state.layers, saliency, saliencyComputed: saliency },
+    });
+    try {
+      const engine = await this.loadEngine(modelUrl);
+      this.throwIfStopped(run);
+      await this.createLayers(run, target, saliency);
+      this.update({ phase: 'running', message: 'Detecting tubers …' });
+      for (const batch of this.batches(target)) await this.runBatch(engine, run, target, batch);
+      this.update({ phase: 'complete', message: '' });
+    } catch (error) {
+      this.finishWith(run, error);
+    } finally {
+      if (this.run === run) this.run = undefined;
+    }
+  }
+
+  private async loadEngine(modelUrl: string): Promise<DetectionEngine> {
+    this.engine ??= this.host.loadEngine(modelUrl, message => this.update({ message }));
+    try {
+      const engine = await this.engine;
+      const { name, version, threshold } = engine.card;
+      this.update({
+        model: { name, version, threshold, backend: engine.backend },
+        threshold: this.state.threshold ?? threshold,
+      });
+      return engine;
+    } catch (error) {
+      // The next Detect tries again: the network or the GPU may be back.
+      this.engine = undefined;
+      throw error;
+    }
+  }
+
+  private async createLayers(run: ActiveRun, target: DetectionTarget, saliency: boolean) {
+    const displaySet = this.services.displaySetService.getDisplaySetByUID(
+      target.displaySetInstanceUID
+    );
+    if (!displaySet) throw new Error('The series is no longer loaded.');
+    const kinds: LayerKind[] = saliency ? ['gradCam', 'saliency'] : ['gradCam'];
+    for (const kind of kinds) {
+      const layer = await this.host.createLayer(kind, {
+        displaySet,
+        viewportId: target.viewportId,
+      });
+      this.throwIfStopped(run);
+      layer.setOpacity(this.state.layers.opacity);
+      layer.setVisible(this.state.layers[kind]);
+      run.layers[kind] = layer;
+    }
+    this.layers = run.layers;
+  }
+
+  /** The displayed slice alone, so its result shows at once; then the others, nearest first. */
+  private batches(target: DetectionTarget): number[][] {
+    const count = target.imageIds.length;
+    const displayed = target.imageIds.indexOf(this.host.displayedImageId(target.viewportId) ?? '');
+    const first = displayed >= 0 ? displayed : Math.floor(count / 2);
+    const rest = Array.from({ length: count }, (_, index) => index)
+      .filter(index => index !== first)
+      .sort((a, b) => Math.abs(a - first) - Math.abs(b - first) || a - b);
+    const batches = [[first]];
+    for (let start = 0; start < rest.length; start += BATCH_SIZE)
+      batches.push(rest.slice(start, start + BATCH_SIZE));
+    return batches;
+  }
+
+  private async runBatch(
+    engine: DetectionEngine,
+    run: ActiveRun,
+    target: DetectionTarget,
+    indices: number[]
+  ) {
+    const slices = await Promise.all(indices.map(index => this.readSlice(target, index)));
+    this.throwIfStopped(run);
+    await engine.run(
+      slices.map(slice => preprocessSlice(slice.input)),
+      {
+        saliency: run.layers.saliency !== undefined,
+        signal: run.abort.signal,
+        onSlice: (n, result) => this.record(run, target, indices[n], slices[n], result),
+      }
+    );
+    Object.values(run.layers).forEach(layer => layer.flush());
+  }
+
+  private async readSlice(target: DetectionTarget, index: number): Promise<Slice> {
+    try {
+      return await this.host.readSlice(target.imageIds[index]);
+    } catch (error) {
+      throw new Error(
+        `Slice ${index + 1} of ${target.imageIds.length} could not be read: ${describe(error)}`
+      );
+    }
+  }
+
+  private record(
+    run: ActiveRun,
+    target: DetectionTarget,
+    index: number,
+    slice: Slice,
+    result: SliceResult
+  ) {
+    const imageId = target.imageIds[index];
+    run.layers.gradCam?.write(imageId, heatOnImage(result.gradCam, result.probability, slice));
+    if (result.saliency)
+      run.layers.saliency?.write(imageId, heatOnImage(result.saliency, result.probability, slice));
+    const slices = this.state.slices.slice();
+    slices[index] = { ...slice.identity, probability: result.probability };
+    this.update({ slices, analysed: this.state.analysed + 1 });
+  }
+
+  private throwIfStopped(run: ActiveRun): void {
+    if (run.abort.signal.aborted) throw new DOMException(run.stopReason, 'AbortError');
+  }
+
+  private finishWith(run: ActiveRun, error: unknown): void {
+    Object.values(run.layers).forEach(layer => layer.flush());
+    if (this.run !== run) return;
+    if (run.abort.signal.aborted) {
+      this.update({ phase: 'stopped', message: run.stopReason });
+      return;
+    }
+    const message = `Tuber detection failed: ${describe(error)}`;
+    this.update({ phase: 'failed', message });
+    this.services.uiNotificationService.show({
+      title: 'Tuber detection failed',
+      message: `${describe(error)} No result is shown for this series.`,
+      type: 'error',
+    });
+  }
+
+  private update(changes: Partial<DetectionState>): void {
+    this.setState({ ...this.state, ...changes });
+  }
+
+  private setState(state: DetectionState): void {
+    this.state = state;
+    this.listeners.forEach(listener => listener());
+  }
+}
+
+/**
+ * A model-grid map on the slice's own pixels as heat levels. Each map is normalised to its own
+ * maximum, so a slice the model finds clean would glow as brightly as one with tubers; weighting by
+ * the slice's probability keeps the heat where the model sees tubers.
+ */
+function heatOnImage(map: Float32Array, probability: number, slice: Slice): Uint8Array {
+  const weighted = map.map(value => value * probability);
+  return toHeatLevels(modelGridToImage(weighted, slice.input));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,31 @@
+import { loadDetectionEngine } from './core/engine/detectionEngine';
+import type { DetectionHost } from './detectionController';
+import { getCornerstoneLibraries } from './ohif/cornerstone';
+import type { ExtensionManager, Services } from './ohif/types';
+import { readSlice } from './sliceReader';
+import { createTuberLayer } from './tuberLayers';
+
+/** The detection controller's view of the running viewer: its cornerstone, services and the engine. */
+export function ohifDetectionHost(
+  services: Services,
+  extensionManager: ExtensionManager,
+  fetchFunction: typeof fetch
+): DetectionHost {
+  const libraries = () => getCornerstoneLibraries(extensionManager);
+  const viewport = (viewportId: string) =>
+    services.cornerstoneViewportService.getCornerstoneViewport(viewportId);
+  return {
+    loadEngine: (modelUrl, onStatus) =>
+      loadDetectionEngine({ modelUrl, fetch: fetchFunction, onStatus }),
+    readSlice: imageId => readSlice(libraries(), imageId),
+    createLayer: (kind, target) => createTuberLayer(services, libraries(), kind, target),
+    displayedImageId: viewportId => viewport(viewportId)?.getCurrentImageId(),
+    showImage(viewportId, imageId) {
+      const shown = viewport(viewportId);
+      shown?.setViewReference({
+        referencedImageId: imageId,
+        FrameOfReferenceUID: shown.getFrameOfReferenceUID(),
+      });
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { useSyncExternalStore } from 'react';
+import type { ModelAvailability } from '../core/modelAvailability';
+import { isFlagged, reportCsv, reportJson, seriesVerdict } from '../core/seriesReport';
+import type { DetectionController, DetectionState } from '../detectionController';
+import { DETECT_HOTKEY } from '../id';
+import { downloadText } from './download';
+import { LayerControls } from './LayerControls';
+import { Section } from './Section';
+import { SliceStrip } from './SliceStrip';
+import { styles } from './styles';
+
+export function useDetectionState(detection: DetectionController): DetectionState {
+  return useSyncExternalStore(
+    listener => detection.subscribe(listener),
+    () => detection.current
+  );
+}
+
+/** Runs detection on the displayed series and shows its result, or why there is none. */
+export function DetectionSection({
+  detection,
+  availability,
+  displaySetInstanceUID,
+}: {
+  detection: DetectionController;
+  availability: ModelAvailability;
+  displaySetInstanceUID: string | undefined;
+}) {
+  const state = useDetectionState(detection);
+  const shown = state.target && state.target.displaySetInstanceUID === displaySetInstanceUID;
+  return (
+    <Section title="Detection" testId="tuberlens-detection" status={shown ? state.phase : 'idle'}>
+      <RunControls
+        detection={detection}
+        state={state}
+        canRun={availability.state === 'available' && displaySetInstanceUID !== undefined}
+      />
+      {shown ? (
+        <RunView detection={detection} state={state} />
+      ) : (
+        <div style={styles.muted}>
+          Press <kbd>{DETECT_HOTKEY.toUpperCase()}</kbd> or “Detect tubers” to run detection on the
+          displayed series.
+        </div>
+      )}
+    </Section>
+  );
+}
+
+function isRunning(state: DetectionState): boolean {
+  return state.phase === 'loading' || state.phase === 'running';
+}
+
+function RunControls({
+  detection,
+  state,
+  canRun,
+}: {
+  detection: DetectionController;
+  state: DetectionState;
+  canRun: boolean;
+}) {
+  return (
+    <div style={styles.row}>
+      <button
+        type="button"
+        data-cy="tuberlens-detect"
+        style={canRun ? styles.button : { ...styles.button, ...styles.disabled }}
+        disabled={!canRun}
+        onClick={() => void detection.detect()}
+      >
+        Detect tubers
+      </button>
+      {isRunning(state) && (
+        <button
+          type="button"
+          data-cy="tuberlens-stop"
+          style={styles.button}
+          onClick={() => detection.stop()}
+        >
+          Stop
+        </button>
+      )}
+    </div>
+  );
+}
+
+function RunView({ detection, state }: { detection: DetectionController; state: DetectionState }) {
+  const total = state.slices.length;
+  return (
+    <>
+      {state.phase !== 'complete' && (
+        <div
+          style={state.phase === 'failed' ? styles.failure : styles.muted}
+          data-cy="tuberlens-detection-message"
+        >
+          {state.message}
+        </div>
+      )}
+      {state.phase !== 'complete' && state.phase !== 'failed' && (
+        <>
+          <progress
+            data-cy="tuberlens-progress"
+            style={styles.progress}
+            value={state.analysed}
+            max={total}
+          />
+          <div style={styles.muted}>
+            {state.analysed} of {total} slices analysed
+          </div>
+        </>
+      )}
+      {state.model && state.threshold !== undefined && (
+        <Results detection={detection} state={state} threshold={state.threshold} />
+      )}
+    </>
+  );
+}
+
+function Results({
+  detection,
+  state,
+  threshold,
+}: {
+  detection: DetectionController;
+  state: DetectionState;
+  threshold: number;
+}) {
+  const flagged = state.slices.filter(slice => isFlagged(slice, threshold)).length;
+  return (
+    <>
+      <Verdict state={state} />
+      <SliceStrip
+        slices={state.slices}
+        threshold={threshold}
+        onSelect={index => detection.showSlice(index)}
+      />
+      <div style={styles.muted} data-cy="tuberlens-flagged-count">
+        {flagged} {flagged === 1 ? 'slice' : 'slices'} flagged at ≥ {threshold.toFixed(2)}; click a
+        bar to show its slice.
+      </div>
+      <ThresholdSlider detection={detection} state={state} threshold={threshold} />
+      <LayerControls detection={detection} state={state} />
+      {state.phase !== 'failed' && <Downloads detection={detection} />}
+    </>
+  );
+}
+
+/** The verdict at the model card's threshold, for a complete series only. */
+function Verdict({ state }: { state: DetectionState }) {
+  const cardThreshold = state.model?.threshold ?? 0.5;
+  const verdict =
+    state.phase === 'complete' ? seriesVerdict(state.slices, cardThreshold) : undefined;
+  if (!verdict) {
+    return (
+      <div style={styles.muted} data-cy="tuberlens-verdict" data-verdict="none">
+        No series verdict until every slice is analysed.
+      </div>
+    );
+  }
+  const comparison = `${verdict.probability.toFixed(2)} ${verdict.positive ? '≥' : '<'} ${cardThreshold.toFixed(2)}`;
+  return (
+    <div data-cy="tuberlens-verdict" data-verdict={verdict.positive ? 'positive' : 'negative'}>
+      <div style={verdict.positive ? styles.positive : styles.negative}>
+        {verdict.positive ? 'Tubers likely' : 'No tubers detected'}
+      </div>
+      <div style={styles.muted} data-cy="tuberlens-series-probability">
+        Series probability {comparison}, the model card&apos;s threshold.
+      </div>
+    </div>
+  );
+}
+
+function ThresholdSlider({
+  detection,
+  state,
+  threshold,
+}: {
+  detection: DetectionController;
+  state: DetectionState;
+  threshold: number;
+}) {
+  const cardThreshold = state.model?.threshold;
+  return (
+    <label style={styles.row}>
+      Flag at
+      <input
+        type="range"
+        data-cy="tuberlens-threshold"
+        min={0}
+        max={1}
+        step={0.01}
+        value={threshold}
+        style={styles.slider}
+        onChange={event => detection.setThreshold(Number(event.target.value))}
+      />
+      {threshold.toFixed(2)}
+      {cardThreshold !== undefined && cardThreshold !== threshold && (
+        <button
+          type="button"
+          data-cy="tuberlens-threshold-reset"
+          style={styles.button}
+          title="The model card's threshold"
+          onClick={() => detection.setThreshold(cardThreshold)}
+        >
+          {cardThreshold.toFixed(2)}
+        </button>
+      )}
+    </label>
+  );
+}
+
+function Downloads({ detection }: { detection: DetectionController }) {
+  const save = (format: 'csv' | 'json') => {
+    const report = detection.report();
+    if (!report) return;
+    const name = `tuberlens-${report.series.seriesInstanceUID ?? 'series'}.${format}`;
+    if (format === 'csv') downloadText(name, reportCsv(report), 'text/csv');
+    else downloadText(name, reportJson(report), 'application/json');
+  };
+  return (
+    <div style={styles.row}>
+      <button
+        type="button"
+        data-cy="tuberlens-download-csv"
+        style={styles.button}
+        onClick={() => save('csv')}
+      >
+        Download CSV
+      </button>
+      <button
+        type="button"
+        data-cy="tuberlens-download-json"
+        style={styles.button}
+        onClick={() => save('json')}
+      >
+        Download JSON
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+import type { Browser, Page } from 'playwright-core';
+import { eventually, renderedFraction, watchPage, type RunningServer } from './harness';
+
+/** The viewer's globals, for what a test reads from the page: its services and cornerstone. */
+export interface HostWindow {
+  services: {
+    viewportGridService: {
+      getActiveViewportId(): string;
+      getDisplaySetsUIDsForViewport(viewportId: string): string[];
+      setDisplaySetsForViewport(props: {
+        viewportId: string;
+        displaySetInstanceUIDs: string[];
+        viewportOptions?: { viewportType: string; orientation: string };
+      }): void;
+    };
+    displaySetService: {
+      getActiveDisplaySets(): Array<{
+        displaySetInstanceUID: string;
+        SeriesDescription: string;
+        imageIds: string[];
+      }>;
+    };
+    segmentationService: {
+      getSegmentations(): Array<{
+        segmentationId: string;
+        label: string;
+        representationData: { Labelmap: { imageIds: string[]; referencedImageIds: string[] } };
+      }>;
+    };
+    panelService: { activatePanel(id: string, force: boolean): void };
+  };
+  cornerstone: {
+    metaData: { get(module: string, imageId: string): { SOPInstanceUID?: string } | undefined };
+    getRenderingEngines(): Array<{
+      getViewport(viewportId: string): { type: string; getCurrentImageId(): string };
+    }>;
+    cache: {
+      getImage(imageId: string): {
+        rows: number;
+        columns: number;
+        voxelManager: { getScalarData(): ArrayLike<number> };
+      };
+    };
+  };
+}
+
+/**
+ * Opens a demo study from the worklist in TuberLens, on its axial T2 series with a model available,
+ * recording every request the page makes and every error it logs.
+ */
+export async function openStudy(browser: Browser, server: RunningServer, studyDescription: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems = watchPage(page);
+  const requests: string[] = [];
+  page.on('request', request => requests.push(request.url()));
+  await page.goto(`${server.url}/`);
+  await page.getByText(studyDescription, { exact: true }).first().click();
+  await page.getByRole('button', { name: 'TuberLens', exact: true }).click();
+  await page.waitForURL(/\/tuberlens\?StudyInstanceUIDs=/);
+  await eventually(async () =>
+    expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
+      'AX T2 FSE'
+    )
+  );
+  await eventually(async () => expect(await renderedFraction(page)).toBeGreaterThan(0.1));
+  await eventually(async () =>
+    expect(await statusOf(page, 'tuberlens-model-status')).toBe('available')
+  );
+  return { page, problems, requests };
+}
+
+export const statusOf = (page: Page, testId: string) =>
+  page.locator(`[data-cy="${testId}"]`).first().getAttribute('data-status');
+
+export async function waitForPhase(page: Page, phase: string, timeoutMs = 240_000) {
+  await page.waitForSelector(`[data-cy="tuberlens-detection"][data-status="${phase}"]`, {
+    timeout: timeoutMs,
+  });
+}

@@ -1,0 +1,268 @@
+import { seriesVerdict } from '../../../extension/src/core/seriesReport';
+import { STOP_REASONS } from '../../../extension/src/detectionController';
+import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
+
+const PROBABILITIES = {
+  'img:0': 0.1,
+  'img:1': 0.2,
+  'img:2': 0.7,
+  'img:3': 0.9,
+  'img:4': 0.3,
+  'img:5': 0.05,
+};
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>(done => (resolve = done));
+  return { promise, resolve };
+}
+
+test('runs the displayed slice alone first, then the others nearest first, in batches', async () => {
+  const fake = fakeDetection(6, PROBABILITIES, { displayed: 'img:3' });
+  const detection = fake.detection();
+  await detection.detect();
+
+  expect(fake.engineRuns.map(run => run.imageIds)).toEqual([
+    ['img:3'],
+    ['img:2', 'img:4', 'img:1', 'img:5'],
+    ['img:0'],
+  ]);
+  const state = detection.current;
+  expect(state.phase).toBe('complete');
+  expect(state.analysed).toBe(6);
+  expect(state.model).toEqual({
+    name: 'tuber-net-fixture',
+    version: '0.0.0-test',
+    backend: 'cpu',
+    threshold: 0.5,
+  });
+  expect(state.threshold).toBe(0.5);
+  expect(state.slices.map(slice => slice.probability)).toEqual([0.1, 0.2, 0.7, 0.9, 0.3, 0.05]);
+  expect(state.slices[3]).toEqual({
+    sopInstanceUID: '1.2.3.3',
+    instanceNumber: 4,
+    probability: 0.9,
+  });
+  expect(seriesVerdict(state.slices, 0.5)).toEqual({ probability: 0.9, positive: true });
+});
+
+test('starts on the middle slice when the viewport shows none of the series', async () => {
+  const fake = fakeDetection(5, PROBABILITIES);
+  await fake.detection().detect();
+  expect(fake.engineRuns[0].imageIds).toEqual(['img:2']);
+});
+
+test('draws every slice on the Grad-CAM layer, weighted by its probability, and redraws per batch', async () => {
+  const fake = fakeDetection(6, PROBABILITIES, { displayed: 'img:3' });
+  await fake.detection().detect();
+
+  const [gradCam] = fake.layers;
+  expect(fake.layers).toHaveLength(1);
+  expect(gradCam.kind).toBe('gradCam');
+  expect(gradCam.writes.map(write => write.imageId)).toEqual(fake.reads);
+  expect(gradCam.flushes).toBe(3);
+  const levelsOf = (imageId: string) =>
+    gradCam.writes.find(write => write.imageId === imageId)!.levels;
+  expect(levelsOf('img:3')).toHaveLength(SLICE_SIDE * SLICE_SIDE);
+  // A flat map of 1 × 0.9 is the top level everywhere; × 0.1 is below the floor: nothing drawn.
+  expect(levelsOf('img:3').every(level => level === 5)).toBe(true);
+  expect(levelsOf('img:0').every(level => level === 0)).toBe(true);
+  expect(gradCam.opacity).toEqual([0.7]);
+  expect(gradCam.visible).toEqual([true]);
+});
+
+test('shows the displayed slice’s result before the rest has been read', async () => {
+  const hold = deferred();
+  const fake = fakeDetection(4, PROBABILITIES, {
+    displayed: 'img:1',
+    gate: imageId => (imageId === 'img:1' ? undefined : hold.promise),
+  });
+  const detection = fake.detection();
+  const running = detection.detect();
+  await new Promise(resolve => setTimeout(resolve, 0));
+
+  expect(detection.current.phase).toBe('running');
+  expect(detection.current.analysed).toBe(1);
+  expect(detection.current.slices[1].probability).toBe(0.2);
+  expect(fake.layers[0].flushes).toBe(1);
+
+  hold.resolve();
+  await running;
+  expect(detection.current.phase).toBe('complete');
+});
+
+test('Stop ends the run with no verdict, keeping what was analysed', async () => {
+  const hold = deferred();
+  const fake = fakeDetection(6, PROBABILITIES, {
+    displayed: 'img:3',
+    gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
+  });
+  const detection = fake.detection();
+  const running = detection.detect();
+  await new Promise(resolve => setTimeout(resolve, 0));
+  detection.stop();
+  hold.resolve();
+  await running;
+
+  expect(detection.current.phase).toBe('stopped');
+  expect(detection.current.message).toBe(STOP_REASONS.user);
+  expect(detection.current.analysed).toBe(1);
+  expect(fake.engineRuns).toHaveLength(1);
+  expect(seriesVerdict(detection.current.slices, 0.5)).toBeUndefined();
+});
+
+test('displaying another series stops the run; the same series does not', async () => {
+  const hold = deferred();
+  const fake = fakeDetection(6, PROBABILITIES, {
+    displayed: 'img:3',
+    gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
+  });
+  const detection = fake.detection();
+  const unwatch = detection.watchDisplayedSeries();
+  const running = detection.detect();
+  await new Promise(resolve => setTimeout(resolve, 0));
+  fake.mocks.display('t2');
+  expect(detection.current.phase).toBe('running');
+  fake.mocks.display('flair');
+  hold.resolve();
+  await running;
+
+  expect(detection.current.phase).toBe('stopped');
+  expect(detection.current.message).toBe(STOP_REASONS.seriesChanged);
+  unwatch();
+  expect(fake.mocks.listenerCount()).toBe(0);
+});
+
+test('a slice that cannot be read fails the run, shown as a failure and never as a result', async () => {
+  const fake = fakeDetection(4, PROBABILITIES, {
+    displayed: 'img:0',
+    gate: async imageId => {
+      if (imageId === 'img:2') throw new Error('HTTP 500');
+    },
+  });
+  const detection = fake.detection();
+  await detection.detect();
+
+  expect(detection.current.phase).toBe('failed');
+  expect(detection.current.message).toBe(
+    'Tuber detection failed: Slice 3 of 4 could not be read: HTTP 500'
+  );
+  expect(seriesVerdict(detection.current.slices, 0.5)).toBeUndefined();
+  expect(fake.mocks.services.uiNotificationService.show).toHaveBeenCalledWith({
+    title: 'Tuber detection failed',
+    message: 'Slice 3 of 4 could not be read: HTTP 500 No result is shown for this series.',
+    type: 'error',
+  });
+});
+
+test('a model that does not load is a failure, and the next Detect loads it again', async () => {
+  const loadEngine = jest.fn().mockRejectedValueOnce(new Error('weights.bin does not match'));
+  const fake = fakeDetection(2, PROBABILITIES, { loadEngine });
+  loadEngine.mockImplementation(async () => fake.engine);
+  const detection = fake.detection();
+
+  await detection.detect();
+  expect(detection.current.phase).toBe('failed');
+  expect(detection.current.message).toContain('weights.bin does not match');
+  expect(fake.host.createLayer).not.toHaveBeenCalled();
+
+  await detection.detect();
+  expect(detection.current.phase).toBe('complete');
+  expect(loadEngine).toHaveBeenCalledTimes(2);
+  expect(loadEngine).toHaveBeenLastCalledWith(
+    'http://viewer.test/tuberlens/models/tuber-net/',
+    expect.any(Function)
+  );
+});
+
+test('without a model or a displayed series, detect runs nothing and says why', async () => {
+  const fake = fakeDetection(2, PROBABILITIES);
+  const { show } = fake.mocks.services.uiNotificationService;
+
+  await fake.detection(modelStatusWith({ installed: [] })).detect();
+  expect(show).toHaveBeenLastCalledWith({
+    title: 'Tuber detection did not run',
+    message: 'No tuber model is installed, so detection is unavailable.',
+    type: 'warning',
+  });
+
+  fake.mocks.display(undefined);
+  await fake.detection().detect();
+  expect(show).toHaveBeenLastCalledWith(
+    expect.objectContaining({ message: 'No series with images is displayed.' })
+  );
+  expect(fake.engineRuns).toHaveLength(0);
+});
+
+test('Detect while the series is running leaves the run alone', async () => {
+  const hold = deferred();
+  const fake = fakeDetection(3, PROBABILITIES, {
+    displayed: 'img:1',
+    gate: imageId => (imageId === 'img:1' ? undefined : hold.promise),
+  });
+  const detection = fake.detection();
+  const running = detection.detect();
+  await new Promise(resolve => setTimeout(resolve, 0));
+  await detection.detect();
+  hold.resolve();
+  await running;
+  expect(fake.host.createLayer).toHaveBeenCalledTimes(1);
+  expect(detection.current.phase).toBe('complete');
+});
+
+test('saliency is computed on request: switching it on runs again with a second layer', async () => {
+  const fake = fakeDetection(3, PROBABILITIES, { displayed: 'img:1' });
+  const detection = fake.detection();
+  await detection.detect();
+  expect(detection.current.layers.saliencyComputed).toBe(false);
+
+  detection.setLayerVisible('saliency', true);
+  await new Promise(resolve => setTimeout(resolve, 0));
+  await new Promise(resolve => setTimeout(resolve, 0));
+
+  expect(detection.current.phase).toBe('complete');
+  expect(detection.current.layers).toMatchObject({ saliency: true, saliencyComputed: true });
+  expect(fake.engineRuns.at(-1)?.saliency).toBe(true);
+  expect(fake.layers.map(layer => layer.kind)).toEqual(['gradCam', 'gradCam', 'saliency']);
+  expect(fake.layers[2].writes).toHaveLength(3);
+});
+
+test('layer visibility, opacity, threshold and slice jumps go where they belong', async () => {
+  const fake = fakeDetection(3, PROBABILITIES, { displayed: 'img:1' });
+  const detection = fake.detection();
+  await detection.detect();
+  const [gradCam] = fake.layers;
+
+  detection.setLayerVisible('gradCam', false);
+  detection.setOpacity(0.4);
+  detection.setThreshold(0.15);
+  detection.showSlice(2);
+
+  expect(gradCam.visible).toEqual([true, false]);
+  expect(gradCam.opacity).toEqual([0.7, 0.4]);
+  expect(detection.current.layers).toMatchObject({ gradCam: false, opacity: 0.4 });
+  expect(detection.current.threshold).toBe(0.15);
+  expect(detection.current.model?.threshold).toBe(0.5);
+  expect(fake.host.showImage).toHaveBeenCalledWith('default', 'img:2');
+});
+
+test('the report carries the model, the card threshold and each slice; closing the study clears all', async () => {
+  const fake = fakeDetection(2, PROBABILITIES, { displayed: 'img:0' });
+  const detection = fake.detection();
+  await detection.detect();
+
+  expect(detection.report()).toEqual({
+    model: { name: 'tuber-net-fixture', version: '0.0.0-test', backend: 'cpu' },
+    threshold: 0.5,
+    series: { seriesDescription: 'AX T2 FSE' },
+    slices: [
+      { sopInstanceUID: '1.2.3.0', instanceNumber: 1, probability: 0.1 },
+      { sopInstanceUID: '1.2.3.1', instanceNumber: 2, probability: 0.2 },
+    ],
+  });
+
+  detection.close();
+  expect(detection.current).toMatchObject({ phase: 'idle', slices: [] });
+  expect(detection.current.target).toBeUndefined();
+  expect(detection.report()).toBeUndefined();
+});

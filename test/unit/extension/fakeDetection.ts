@@ -1,0 +1,142 @@
+import type {
+  DetectionEngine,
+  EngineModelCard,
+  SliceResult,
+} from '../../../extension/src/core/engine/detectionEngine';
+import { DEFAULT_PREPROCESSING } from '../../../extension/src/core/preprocessing';
+import {
+  DetectionController,
+  type DetectionHost,
+} from '../../../extension/src/detectionController';
+import { ModelStatus } from '../../../extension/src/modelStatus';
+import type { DisplaySet } from '../../../extension/src/ohif/types';
+import type { LayerKind, TuberLayer } from '../../../extension/src/tuberLayers';
+import { displaySet, mockServices } from './ohifMocks';
+
+export const MODELS = 'http://viewer.test/tuberlens/models/';
+const SIZE = DEFAULT_PREPROCESSING.size;
+/** Test slices: 16 × 16 pixels of 15 mm, so the 240 mm field of view is the whole slice. */
+export const SLICE_SIDE = 16;
+
+export const CARD: EngineModelCard = {
+  name: 'tuber-net-fixture',
+  version: '0.0.0-test',
+  threshold: 0.5,
+  gradCamLayer: 'features',
+  input: { shape: [SIZE, SIZE, 1], preprocessing: 'pre1-128px-240mm-p1-99.5-h0.1' },
+  files: {},
+};
+
+export function modelStatusWith(index: unknown = { installed: ['tuber-net'] }) {
+  const files: Record<string, unknown> = {
+    [`${MODELS}index.json`]: index,
+    [`${MODELS}tuber-net/model-card.json`]: CARD,
+  };
+  return new ModelStatus(MODELS, async url =>
+    url in files
+      ? { ok: true, status: 200, json: async () => files[url] }
+      : { ok: false, status: 404, json: async () => ({}) }
+  );
+}
+
+/** A Grad-CAM map that is 1 everywhere: on the image, the slice's probability decides its level. */
+const FLAT_MAP = new Float32Array(SIZE * SIZE).fill(1);
+
+export interface FakeLayer extends TuberLayer {
+  kind: LayerKind;
+  writes: Array<{ imageId: string; levels: Uint8Array }>;
+  flushes: number;
+  visible: boolean[];
+  opacity: number[];
+}
+
+/**
+ * A detection engine and host over `count` slices (image ids img:0 …). The engine's probability for
+ * a slice is `probabilities[imageId]`; it knows which images it runs because it runs those the host
+ * read last. `gate(imageId)` may hold a read back.
+ */
+export function fakeDetection(
+  count: number,
+  probabilities: Record<string, number>,
+  options: {
+    displayed?: string;
+    gate?: (imageId: string) => Promise<void> | undefined;
+    loadEngine?: DetectionHost['loadEngine'];
+  } = {}
+) {
+  const imageIds = Array.from({ length: count }, (_, index) => `img:${index}`);
+  const reads: string[] = [];
+  const pending: string[] = [];
+  const layers: FakeLayer[] = [];
+  const engineRuns: Array<{ imageIds: string[]; saliency: boolean }> = [];
+  const engine: DetectionEngine = {
+    card: CARD,
+    backend: 'cpu',
+    async run(slices, { saliency = false, signal, onSlice } = {}) {
+      const batch = pending.splice(0, slices.length);
+      engineRuns.push({ imageIds: batch, saliency });
+      return batch.map((imageId, n) => {
+        if (signal?.aborted) throw new DOMException('stopped', 'AbortError');
+        const result: SliceResult = {
+          probability: probabilities[imageId] ?? 0,
+          gradCam: FLAT_MAP,
+          ...(saliency ? { saliency: FLAT_MAP } : {}),
+        };
+        onSlice?.(n, result);
+        return result;
+      });
+    },
+    dispose() {},
+  };
+  const host: DetectionHost = {
+    loadEngine: options.loadEngine ?? (async () => engine),
+    async readSlice(imageId) {
+      await options.gate?.(imageId);
+      reads.push(imageId);
+      pending.push(imageId);
+      const index = Number(imageId.split(':')[1]);
+      return {
+        input: {
+          pixels: headPixels(),
+          rows: SLICE_SIDE,
+          columns: SLICE_SIDE,
+          pixelSpacing: [15, 15],
+        },
+        identity: { sopInstanceUID: `1.2.3.${index}`, instanceNumber: index + 1 },
+      };
+    },
+    createLayer: jest.fn(async (kind: LayerKind) => {
+      const layer: FakeLayer = {
+        kind,
+        segmentationId: `tuberlens-${kind}`,
+        writes: [],
+        flushes: 0,
+        visible: [],
+        opacity: [],
+        write: (imageId, levels) => void layer.writes.push({ imageId, levels }),
+        flush: () => void layer.flushes++,
+        setVisible: visible => void layer.visible.push(visible),
+        setOpacity: opacity => void layer.opacity.push(opacity),
+      };
+      layers.push(layer);
+      return layer;
+    }),
+    displayedImageId: () => options.displayed,
+    showImage: jest.fn(),
+  };
+  const series: DisplaySet = { ...displaySet('t2', 'AX T2 FSE'), imageIds };
+  const other: DisplaySet = { ...displaySet('flair', 'AX FLAIR'), imageIds: ['f:0'] };
+  const mocks = mockServices([series, other], 't2');
+  const detection = (status = modelStatusWith()) =>
+    new DetectionController(mocks.services, status, host);
+  return { host, engine, reads, layers, engineRuns, imageIds, mocks, detection };
+}
+
+/** A bright disc on a dark background: slices with contrast, as preprocessSlice expects. */
+function headPixels(): Uint16Array {
+  const pixels = new Uint16Array(SLICE_SIDE * SLICE_SIDE);
+  for (let i = 0; i < SLICE_SIDE; i++)
+    for (let j = 0; j < SLICE_SIDE; j++)
+      pixels[i * SLICE_SIDE + j] = Math.hypot(i - 7.5, j - 7.5) < 6 ? 800 + i * 10 + j : 20;
+  return pixels;
+}
