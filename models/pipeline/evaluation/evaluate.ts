@@ -39,6 +39,8 @@ export interface Evaluation {
     positives: number;
     metrics: Record<MetricName, Interval>;
     confusion: ConfusionMatrix;
+    /** AUC and operating point per contrast, at the same threshold (no intervals). */
+    byContrast: Record<string, { count: number; positives: number } & Record<MetricName, number>>;
   };
   patients: {
     count: number;
@@ -81,6 +83,7 @@ export async function evaluateModel(
         threshold
       ),
       confusion: confusionMatrix(testPredictions, threshold),
+      byContrast: metricsByContrast(test.records, testPredictions, threshold),
     },
     patients: {
       count: patientPredictions.length,
@@ -101,6 +104,23 @@ export async function evaluateModel(
 
 function toPredictions(probabilities: number[], records: SliceRecord[]): Prediction[] {
   return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
+}
+
+function metricsByContrast(records: SliceRecord[], predictions: Prediction[], threshold: number) {
+  const contrasts = [...new Set(records.map(record => record.contrast))];
+  return Object.fromEntries(
+    contrasts.map(contrast => {
+      const subset = predictions.filter((_, n) => records[n].contrast === contrast);
+      return [
+        contrast,
+        {
+          count: subset.length,
+          positives: subset.filter(p => p.positive).length,
+          ...metricsAt(subset, threshold),
+        },
+      ];
+    })
+  );
 }
 
 function groupBy(records: SliceRecord[], predictions: Prediction[]) {

@@ -100,6 +100,17 @@ left out. The paper's figures are on real scans of 114 + 114 patients and are no
 | --- | --- | --- | --- |
 ${rows.join('\n')}
 
+By contrast (slices, same threshold):
+
+| Contrast | Slices (with tuber) | Sensitivity | Specificity | AUC |
+| --- | --- | --- | --- | --- |
+${Object.entries(slices.byContrast)
+  .map(
+    ([contrast, m]) =>
+      `| ${contrast} | ${m.count} (${m.positives}) | ${m.sensitivity.toFixed(3)} | ${m.specificity.toFixed(3)} | ${m.auc.toFixed(3)} |`
+  )
+  .join('\n')}
+
 Binary cross-entropy on the test slices: ${evaluation.testLoss.toFixed(4)}.
 
 ### Confusion matrix, slices

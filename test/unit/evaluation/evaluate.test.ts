@@ -74,6 +74,8 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(report).toContain('| plain (selected) |');
   expect(report).toContain('| residual | 3 | 1 | 0.9000 | 0.6000 | 50.0 |');
   expect(report).toContain('| Sensitivity |');
+  expect(report).toContain('| T2 | 48 (12) |');
+  expect(evaluation.slices.byContrast.T2).toMatchObject({ count: 48, positives: 12 });
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
   model.dispose();
