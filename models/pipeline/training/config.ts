@@ -35,6 +35,8 @@ export interface TrainingConfig {
      * convolutional up to their highest-cell head, so the weights serve whole slices unchanged.
      */
     cropSize?: number;
+    /** After the crop epochs, whole-slice epochs from the best crop weights (see train.ts). */
+    fineTune?: { epochs: number; learningRate: number };
   };
 }
 

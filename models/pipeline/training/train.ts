@@ -20,6 +20,7 @@ import type { TrainingSplit } from './trainingSet';
 
 export interface EpochRecord {
   epoch: number;
+  phase?: string;
   /** Slice binary cross-entropy on the training batches. */
   trainLoss: number;
   /** Tuber-map binary cross-entropy (per cell) on the training batches. */
@@ -35,6 +36,9 @@ export interface TrainingState {
   bestEpoch: number;
   bestValidationLoss: number;
   history: EpochRecord[];
+  /** Index of the phase in progress (see phasesOf) and the epoch count when it began. */
+  phase?: number;
+  phaseStartEpoch?: number;
 }
 
 const INITIAL_STATE: TrainingState = {
@@ -43,6 +47,27 @@ const INITIAL_STATE: TrainingState = {
   bestValidationLoss: Infinity,
   history: [],
 };
+
+/** A stretch of training with its own input, learning rate and epoch budget. */
+interface Phase {
+  name: string;
+  /** Crop size in pixels; whole slices when left out. */
+  cropSize?: number;
+  epochs: number;
+  learningRate: number;
+}
+
+/**
+ * Whole slices throughout; or crops first, then, with `fineTune`, whole slices from the best crop
+ * weights at a lower learning rate, so that the head's highest cell and the batch-normalisation
+ * statistics meet whole slices, backgrounds included, before the model is judged on them.
+ */
+function phasesOf({ training }: TrainingConfig): Phase[] {
+  const { epochs, learningRate, cropSize, fineTune } = training;
+  if (!cropSize) return [{ name: 'whole slices', epochs, learningRate }];
+  const crops = { name: `${cropSize}² crops`, cropSize, epochs, learningRate };
+  return fineTune ? [crops, { name: 'whole-slice fine-tuning', ...fineTune }] : [crops];
+}
 
 export async function trainCandidate(
   config: TrainingConfig,
@@ -55,28 +80,58 @@ export async function trainCandidate(
   let state: TrainingState = existsSync(statePath)
     ? JSON.parse(await readFile(statePath, 'utf8'))
     : INITIAL_STATE;
+  const phases = phasesOf(config);
+  for (let phase = state.phase ?? 0; phase < phases.length; phase++) {
+    if (phase !== (state.phase ?? 0)) {
+      state = { ...state, phase, phaseStartEpoch: state.completedEpochs };
+      await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
+    }
+    state = await trainPhase(config, phases[phase], state, data, runFolder, log);
+  }
+  return state;
+}
+
+async function trainPhase(
+  config: TrainingConfig,
+  phase: Phase,
+  initial: TrainingState,
+  data: { train: TrainingSplit; validation: TrainingSplit },
+  runFolder: string,
+  log: (message: string) => void
+): Promise<TrainingState> {
+  let state = initial;
+  const statePath = join(runFolder, 'state.json');
+  const phaseStart = state.phaseStartEpoch ?? 0;
   const { size } = data.train;
-  const model =
-    state.completedEpochs > 0
-      ? await loadModel(join(runFolder, 'latest'))
-      : buildModel(
-          config.architecture,
-          { size: config.training.cropSize ?? size, channels: 1 },
-          config.training.seed
-        );
-  const optimizer = tf.train.adam(config.training.learningRate);
+  const resuming = state.completedEpochs > phaseStart;
+  const model = resuming
+    ? await loadModel(join(runFolder, 'latest'))
+    : await startingModel(config, phase, size, phaseStart, runFolder);
+  const optimizer = tf.train.adam(phase.learningRate);
   model.compile({ optimizer, loss: [sliceLoss, mapLoss] });
-  if (state.completedEpochs > 0) {
+  if (resuming) {
     await restoreOptimizer(optimizer, runFolder);
     log(
-      `Resuming ${config.architecture} after epoch ${state.completedEpochs} (best validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
+      `Resuming ${config.architecture} (${phase.name}) after epoch ${state.completedEpochs} (best validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
     );
+  } else if (phaseStart > 0) {
+    log(`${config.architecture}: ${phase.name} from the best weights (epoch ${state.bestEpoch}).`);
   }
-  const sinceBest = () => state.completedEpochs - state.bestEpoch;
-  while (state.completedEpochs < config.training.epochs && sinceBest() < config.training.patience) {
+  const sinceBest = () => state.completedEpochs - Math.max(state.bestEpoch, phaseStart);
+  while (
+    state.completedEpochs - phaseStart < phase.epochs &&
+    sinceBest() < config.training.patience
+  ) {
     const epoch = state.completedEpochs + 1;
     const started = Date.now();
-    const { trainLoss, trainMapLoss } = await trainEpoch(model, data.train, config, epoch, log);
+    const { trainLoss, trainMapLoss } = await trainEpoch(
+      model,
+      data.train,
+      config,
+      phase,
+      epoch,
+      log
+    );
     const classifier = wholeSliceClassifier(model, config, size);
     const probabilities = await predictSplit(classifier.model, data.validation);
     const predictions = probabilities.map((probability, n) => ({
@@ -86,6 +141,7 @@ export async function trainCandidate(
     const seconds = (Date.now() - started) / 1000;
     const record: EpochRecord = {
       epoch,
+      phase: phase.name,
       trainLoss,
       trainMapLoss,
       validationLoss: binaryCrossEntropy(predictions),
@@ -95,6 +151,7 @@ export async function trainCandidate(
     };
     const improved = record.validationLoss < state.bestValidationLoss;
     state = {
+      ...state,
       completedEpochs: epoch,
       bestEpoch: improved ? epoch : state.bestEpoch,
       bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
@@ -107,12 +164,29 @@ export async function trainCandidate(
     await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
     await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
     log(
-      `epoch ${epoch}: train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+      `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
     );
   }
   model.dispose();
   optimizer.dispose();
   return state;
+}
+
+/** A seeded new model for the first phase; later phases start from the best weights so far. */
+async function startingModel(
+  config: TrainingConfig,
+  phase: Phase,
+  size: number,
+  phaseStart: number,
+  runFolder: string
+): Promise<tfl.LayersModel> {
+  const input = { size: phase.cropSize ?? size, channels: 1 };
+  const model = buildModel(config.architecture, input, config.training.seed);
+  if (phaseStart === 0) return model;
+  const best = await loadModel(join(runFolder, 'best'));
+  model.setWeights(best.getWeights());
+  best.dispose();
+  return model;
 }
 
 /**
@@ -157,6 +231,7 @@ async function trainEpoch(
   model: tfl.LayersModel,
   split: TrainingSplit,
   config: TrainingConfig,
+  phase: Phase,
   epoch: number,
   log: (message: string) => void
 ): Promise<{ trainLoss: number; trainMapLoss: number }> {
@@ -172,7 +247,7 @@ async function trainEpoch(
       const pool = n % 2 === 0 ? positives : negatives;
       return pool[random.integer(0, pool.length - 1)];
     });
-    const tensors = batchTensors(split, batch, random, config.training.cropSize);
+    const tensors = batchTensors(split, batch, random, phase.cropSize);
     const [, slice, map] = (await model.trainOnBatch(tensors.x, [
       tensors.labels,
       tensors.maps,

@@ -39,7 +39,7 @@ test('trains with checkpoints every epoch, resumes after the last one, and learn
 
   const tensorsBefore = tf.memory().numTensors;
   const resumed = await trainCandidate(toyConfig(6), data, folder, m => messages.push(m));
-  expect(messages.some(m => m.startsWith('Resuming plain after epoch 2'))).toBe(true);
+  expect(messages.some(m => m.startsWith('Resuming plain (whole slices) after epoch 2'))).toBe(true);
   expect(resumed.history.map(record => record.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
   expect(readFileSync(join(folder, 'training.log'), 'utf8').trim().split('\n')).toHaveLength(6);
   expect(tf.memory().numTensors).toBe(tensorsBefore);
@@ -54,18 +54,30 @@ test('trains with checkpoints every epoch, resumes after the last one, and learn
   best.dispose();
 }, 300_000);
 
-test('trains on crops, validates and keeps its best checkpoint at whole-slice size, leaking nothing', async () => {
+test('trains on crops, then fine-tunes on whole slices from the best crop weights, leaking nothing', async () => {
   const cropFolder = join(folder, 'crops');
   const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
   const config = toyConfig(3);
   config.training.cropSize = 8;
+  config.training.fineTune = { epochs: 2, learningRate: 0.001 };
   const tensorsBefore = tf.memory().numTensors;
-  const state = await trainCandidate(config, data, cropFolder, () => {});
+  const messages: string[] = [];
+  const state = await trainCandidate(config, data, cropFolder, m => messages.push(m));
   expect(tf.memory().numTensors).toBe(tensorsBefore);
-  expect(state.completedEpochs).toBe(3);
+  expect(state.history.map(record => record.phase)).toEqual([
+    '8² crops',
+    '8² crops',
+    '8² crops',
+    'whole-slice fine-tuning',
+    'whole-slice fine-tuning',
+  ]);
+  expect(state).toMatchObject({ completedEpochs: 5, phase: 1, phaseStartEpoch: 3 });
+  expect(messages.some(m => m.includes('whole-slice fine-tuning from the best weights'))).toBe(
+    true
+  );
   const latest = await loadModel(join(cropFolder, 'latest'));
   const best = await loadModel(join(cropFolder, 'best'));
-  expect(latest.inputs[0].shape).toEqual([null, 8, 8, 1]);
+  expect(latest.inputs[0].shape).toEqual([null, TOY_SIZE, TOY_SIZE, 1]);
   expect(best.inputs[0].shape).toEqual([null, TOY_SIZE, TOY_SIZE, 1]);
   expect(best.outputs).toHaveLength(1);
   const probabilities = await predictSplit(best, data.validation);
