@@ -1,7 +1,8 @@
 import type { DetectionEngine, SliceResult } from './core/engine/detectionEngine';
 import { toHeatLevels } from './core/heatLevels';
-import { modelGridToImage, preprocessSlice } from './core/preprocessing';
+import { preprocessSlice } from './core/preprocessing';
 import type { SeriesReport, SliceRecord } from './core/seriesReport';
+import { heatOnImage, regionMask, sliceHeat, type SliceHeat } from './core/tuberRegions';
 import { getDisplayedSeries, onDisplayedSeriesChange } from './displayedSeries';
 import type { ModelStatus } from './modelStatus';
 import type { DisplaySet, Services } from './ohif/types';
@@ -43,10 +44,26 @@ export interface DetectionState {
   /** One per image of the target, in its order. */
   slices: SliceRecord[];
   analysed: number;
-  model?: { name: string; version: string; backend: string; threshold: number };
+  model?: {
+    name: string;
+    version: string;
+    backend: string;
+    /** Why the backend is slower than the page seems to offer, if it is. */
+    backendNote?: string;
+    threshold: number;
+  };
   /** The threshold that flags slices: the model card's until the user moves it. */
   threshold?: number;
   layers: LayerView;
+}
+
+/** A completely analysed series' tuber regions at the panel's threshold. */
+export interface TuberRegions {
+  target: DetectionTarget;
+  model: NonNullable<DetectionState['model']>;
+  threshold: number;
+  /** One per image of the target, in its order: 1 inside a region, else 0. */
+  masks: Array<{ imageId: string; mask: Uint8Array }>;
 }
 
 export const STOP_REASONS = {
@@ -83,6 +100,8 @@ export class DetectionController {
   private readonly listeners = new Set<() => void>();
   private run: ActiveRun | undefined;
   private layers: Partial<Record<LayerKind, TuberLayer>> = {};
+  /** Each analysed slice's Grad-CAM heat, by index in the target: what tuber regions are cut from. */
+  private gradCamHeat: SliceHeat[] = [];
   private engine: Promise<DetectionEngine> | undefined;
 
   constructor(
@@ -138,6 +157,7 @@ export class DetectionController {
     this.stop(STOP_REASONS.closed);
     this.run = undefined;
     this.layers = {};
+    this.gradCamHeat = [];
     this.setState(INITIAL_STATE);
   }
 
@@ -179,6 +199,21 @@ export class DetectionController {
     };
   }
 
+  /** The tuber regions once every slice is analysed; undefined before. */
+  tuberRegions(): TuberRegions | undefined {
+    const { phase, target, model, threshold } = this.state;
+    if (phase !== 'complete' || !target || !model || threshold === undefined) return undefined;
+    return {
+      target,
+      model,
+      threshold,
+      masks: target.imageIds.map((imageId, index) => ({
+        imageId,
+        mask: regionMask(heatOnImage(this.gradCamHeat[index]), threshold),
+      })),
+    };
+  }
+
   private didNotRun(reason: string): void {
     this.services.uiNotificationService.show({
       title: 'Tuber detection did not run',
@@ -204,6 +239,7 @@ export class DetectionController {
     const run: ActiveRun = { abort: new AbortController(), stopReason: '', layers: {} };
     this.run = run;
     this.layers = {};
+    this.gradCamHeat = [];
     this.update({
       phase: 'loading',
       message: 'Loading the model …',
@@ -231,8 +267,9 @@ export class DetectionController {
     try {
       const engine = await this.engine;
       const { name, version, threshold } = engine.card;
+      const { backend, backendNote } = engine;
       this.update({
-        model: { name, version, threshold, backend: engine.backend },
+        model: { name, version, threshold, backend, ...(backendNote ? { backendNote } : {}) },
         threshold: this.state.threshold ?? threshold,
       });
       return engine;
@@ -313,9 +350,13 @@ export class DetectionController {
     result: SliceResult
   ) {
     const imageId = target.imageIds[index];
-    run.layers.gradCam?.write(imageId, heatOnImage(result.gradCam, result.probability, slice));
-    if (result.saliency)
-      run.layers.saliency?.write(imageId, heatOnImage(result.saliency, result.probability, slice));
+    const gradCam = sliceHeat(result.gradCam, result.probability, slice.input);
+    this.gradCamHeat[index] = gradCam;
+    run.layers.gradCam?.write(imageId, toHeatLevels(heatOnImage(gradCam)));
+    if (result.saliency) {
+      const saliency = sliceHeat(result.saliency, result.probability, slice.input);
+      run.layers.saliency?.write(imageId, toHeatLevels(heatOnImage(saliency)));
+    }
     const slices = this.state.slices.slice();
     slices[index] = { ...slice.identity, probability: result.probability };
     this.update({ slices, analysed: this.state.analysed + 1 });
@@ -349,16 +390,6 @@ export class DetectionController {
     this.state = state;
     this.listeners.forEach(listener => listener());
   }
-}
-
-/**
- * A model-grid map on the slice's own pixels as heat levels. Each map is normalised to its own
- * maximum, so a slice the model finds clean would glow as brightly as one with tubers; weighting by
- * the slice's probability keeps the heat where the model sees tubers.
- */
-function heatOnImage(map: Float32Array, probability: number, slice: Slice): Uint8Array {
-  const weighted = map.map(value => value * probability);
-  return toHeatLevels(modelGridToImage(weighted, slice.input));
 }
 
 function describe(error: unknown): string {

@@ -6,3 +6,5 @@ export const DETECT_BUTTON_ID = 'DetectTubers';
 export const DETECT_HOTKEY = 't';
 export const HANGING_PROTOCOL_ID = 'tuberlens.axialT2Flair';
 export const TOOLBAR_BUTTONS_CUSTOMIZATION = 'tuberlens.toolbarButtons';
+/** A page address parameter naming the TF.js backends to use, e.g. `?tuberlensBackend=webgl`. */
+export const BACKEND_QUERY_PARAMETER = 'tuberlensBackend';

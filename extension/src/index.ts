@@ -2,18 +2,21 @@ import { getCommandsModule } from './commandsModule';
 import { getCustomizationModule } from './customizationModule';
 import { DetectionController } from './detectionController';
 import { getHangingProtocolModule, registerSeriesAttributes } from './hangingProtocolModule';
-import { EXTENSION_ID } from './id';
+import { BACKEND_QUERY_PARAMETER, EXTENSION_ID } from './id';
 import { ModelStatus } from './modelStatus';
 import { ohifDetectionHost } from './ohifDetectionHost';
 import type { ExtensionParams } from './ohif/types';
 import { getPanelModule } from './panelModule';
+import { ohifSegHost } from './ohifSegHost';
 import { sameOriginFetch } from './sameOriginFetch';
+import { SegExport } from './segExport';
 
 export const DEFAULT_MODELS_URL = new URL('../models/', import.meta.url).href;
 
 interface Session {
   modelStatus: ModelStatus;
   detection: DetectionController;
+  segExport: SegExport;
   stopWatching?: () => void;
 }
 
@@ -25,17 +28,34 @@ function currentSession(): Session {
   return session;
 }
 
+/** Read once, from the address the viewer was opened at (which may be the worklist's). */
+function forcedBackends(search: string): string | undefined {
+  return new URLSearchParams(search).get(BACKEND_QUERY_PARAMETER) ?? undefined;
+}
+
 const extension = {
   id: EXTENSION_ID,
 
-  preRegistration({ servicesManager, extensionManager, configuration }: ExtensionParams): void {
+  preRegistration({
+    servicesManager,
+    commandsManager,
+    extensionManager,
+    configuration,
+  }: ExtensionParams): void {
     const { services } = servicesManager;
     const modelStatus = new ModelStatus(
       configuration?.modelsUrl ?? DEFAULT_MODELS_URL,
       sameOriginFetch
     );
-    const host = ohifDetectionHost(services, extensionManager, sameOriginFetch);
-    session = { modelStatus, detection: new DetectionController(services, modelStatus, host) };
+    const host = ohifDetectionHost(
+      services,
+      extensionManager,
+      sameOriginFetch,
+      forcedBackends(location.search)
+    );
+    const detection = new DetectionController(services, modelStatus, host);
+    const segHost = ohifSegHost(services, extensionManager, commandsManager);
+    session = { modelStatus, detection, segExport: new SegExport(services, detection, segHost) };
     registerSeriesAttributes(services.hangingProtocolService);
   },
 

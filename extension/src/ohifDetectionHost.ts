@@ -1,3 +1,4 @@
+import { parseBackendList } from './core/engine/backendChoice';
 import { loadDetectionEngine } from './core/engine/detectionEngine';
 import type { DetectionHost } from './detectionController';
 import { getCornerstoneLibraries } from './ohif/cornerstone';
@@ -5,18 +6,28 @@ import type { ExtensionManager, Services } from './ohif/types';
 import { readSlice } from './sliceReader';
 import { createTuberLayer } from './tuberLayers';
 
-/** The detection controller's view of the running viewer: its cornerstone, services and the engine. */
+/**
+ * The detection controller's view of the running viewer: its cornerstone, services and the engine.
+ * `forcedBackends` (the page address's tuberlensBackend, e.g. "webgl") replaces the engine's own
+ * choice of backends, for tests and benchmarks.
+ */
 export function ohifDetectionHost(
   services: Services,
   extensionManager: ExtensionManager,
-  fetchFunction: typeof fetch
+  fetchFunction: typeof fetch,
+  forcedBackends?: string
 ): DetectionHost {
   const libraries = () => getCornerstoneLibraries(extensionManager);
   const viewport = (viewportId: string) =>
     services.cornerstoneViewportService.getCornerstoneViewport(viewportId);
   return {
-    loadEngine: (modelUrl, onStatus) =>
-      loadDetectionEngine({ modelUrl, fetch: fetchFunction, onStatus }),
+    loadEngine: async (modelUrl, onStatus) =>
+      loadDetectionEngine({
+        modelUrl,
+        fetch: fetchFunction,
+        onStatus,
+        ...(forcedBackends === undefined ? {} : { backends: parseBackendList(forcedBackends) }),
+      }),
     readSlice: imageId => readSlice(libraries(), imageId),
     createLayer: (kind, target) => createTuberLayer(services, libraries(), kind, target),
     displayedImageId: viewportId => viewport(viewportId)?.getCurrentImageId(),

@@ -2,12 +2,17 @@ import type { DetectionController } from './detectionController';
 import { PANEL_NAME } from './id';
 import type { ModelStatus } from './modelStatus';
 import type { Services } from './ohif/types';
+import type { SegExport } from './segExport';
 import { hostComponent } from './ui/hostComponent';
 import { TubersPanel } from './ui/TubersPanel';
 
 export function getPanelModule(
   services: Services,
-  { modelStatus, detection }: { modelStatus: ModelStatus; detection: DetectionController }
+  {
+    modelStatus,
+    detection,
+    segExport,
+  }: { modelStatus: ModelStatus; detection: DetectionController; segExport: SegExport }
 ) {
   return [
     {
@@ -17,7 +22,7 @@ export function getPanelModule(
       label: 'Tubers',
       component: hostComponent(
         TubersPanel,
-        { services, modelStatus, detection },
+        { services, modelStatus, detection, segExport },
         'tuberlens-panel'
       ),
     },

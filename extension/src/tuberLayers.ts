@@ -1,6 +1,6 @@
-import { HEAT_LEVELS, heatLevelLabel } from './core/heatLevels';
+import { HEAT_LEVELS, heatLevelLabel, type Rgba } from './core/heatLevels';
 import type { CornerstoneLibraries } from './ohif/cornerstone';
-import type { DisplaySet, Services } from './ohif/types';
+import type { DisplaySet, LabelmapStyle, Services } from './ohif/types';
 
 export type LayerKind = 'gradCam' | 'saliency';
 
@@ -11,10 +11,13 @@ export const LAYER_NAMES: Record<LayerKind, string> = {
 
 const LABELMAP = 'Labelmap';
 
-/** A heat map of one display set as an OHIF labelmap segmentation: listed, toggled and faded in OHIF's segmentation panel. */
+/**
+ * A heat map or regions of one display set as an OHIF labelmap segmentation: listed, toggled and
+ * faded in OHIF's segmentation panel.
+ */
 export interface TuberLayer {
   readonly segmentationId: string;
-  /** Writes one frame's heat levels (0 = none), on the frame's own pixel grid. */
+  /** Writes one frame's labels (heat levels or regions; 0 = none), on the frame's own pixel grid. */
   write(imageId: string, levels: Uint8Array): void;
   /** Redraws what was written since the last flush. */
   flush(): void;
@@ -31,26 +34,81 @@ export function layerSegmentationId(kind: LayerKind, displaySetInstanceUID: stri
   return `tuberlens-${kind}-${displaySetInstanceUID}`;
 }
 
-/** Creates the layer's segmentation (replacing one from an earlier run) with one segment per heat level. */
-export async function createTuberLayer(
+/** A segment of a layer; `algorithm` fills the DICOM SEG segment's algorithm fields when it is exported. */
+export interface LayerSegment {
+  index: number;
+  label: string;
+  color: Rgba;
+  algorithm?: { type: 'AUTOMATIC'; name: string };
+}
+
+export interface LayerSpec {
+  segmentationId: string;
+  label: string;
+  segments: LayerSegment[];
+  /** Filled (a heat map) or outlined (regions drawn over a heat map). */
+  style: 'fill' | 'outline';
+}
+
+const STYLES: Record<LayerSpec['style'], LabelmapStyle> = {
+  // Outlines around every level of a heat map would hide the image under it.
+  fill: { renderOutline: false, renderOutlineInactive: false },
+  outline: {
+    renderFill: false,
+    renderFillInactive: false,
+    renderOutline: true,
+    renderOutlineInactive: true,
+  },
+};
+
+function heatLayerSpec(kind: LayerKind, displaySetInstanceUID: string): LayerSpec {
+  return {
+    segmentationId: layerSegmentationId(kind, displaySetInstanceUID),
+    label: `TuberLens ${LAYER_NAMES[kind]}`,
+    segments: HEAT_LEVELS.map(level => ({
+      index: level.level,
+      label: heatLevelLabel(LAYER_NAMES[kind], level),
+      color: level.color,
+    })),
+    style: 'fill',
+  };
+}
+
+/** A heat map layer of the display set, with one segment per heat level. */
+export function createTuberLayer(
+  services: Pick<Services, 'segmentationService'>,
+  libraries: CornerstoneLibraries,
+  kind: LayerKind,
+  target: LayerTarget
+): Promise<TuberLayer> {
+  return createLayer(
+    services,
+    libraries,
+    heatLayerSpec(kind, target.displaySet.displaySetInstanceUID),
+    target
+  );
+}
+
+/** Creates the layer's segmentation (replacing one from an earlier run), locked: it is model output. */
+export async function createLayer(
   { segmentationService }: Pick<Services, 'segmentationService'>,
   { cornerstone, cornerstoneTools }: CornerstoneLibraries,
-  kind: LayerKind,
+  { segmentationId, label, segments, style }: LayerSpec,
   { displaySet, viewportId }: LayerTarget
 ): Promise<TuberLayer> {
-  const segmentationId = layerSegmentationId(kind, displaySet.displaySetInstanceUID);
   if (segmentationService.getSegmentation(segmentationId))
     segmentationService.remove(segmentationId);
   await segmentationService.createLabelmapForDisplaySet(displaySet, {
     segmentationId,
-    label: `TuberLens ${LAYER_NAMES[kind]}`,
+    label,
     segments: Object.fromEntries(
-      HEAT_LEVELS.map(level => [
-        level.level,
+      segments.map(({ index, label: segmentLabel, algorithm }, order) => [
+        index,
         {
-          label: heatLevelLabel(LAYER_NAMES[kind], level),
+          label: segmentLabel,
           locked: true,
-          active: level.level === 1,
+          active: order === 0,
+          ...(algorithm ? { algorithmType: algorithm.type, algorithmName: algorithm.name } : {}),
         },
       ])
     ),
@@ -59,17 +117,13 @@ export async function createTuberLayer(
     segmentationId,
     type: LABELMAP,
   });
-  for (const { level, color } of HEAT_LEVELS)
-    segmentationService.setSegmentColor(viewportId, segmentationId, level, color);
-  // Outlines around every level of a heat map would hide the image under it.
-  segmentationService.setStyle(
-    { segmentationId, type: LABELMAP },
-    { renderOutline: false, renderOutlineInactive: false }
-  );
+  for (const { index, color } of segments)
+    segmentationService.setSegmentColor(viewportId, segmentationId, index, color);
+  segmentationService.setStyle({ segmentationId, type: LABELMAP }, STYLES[style]);
 
   const labelmap = segmentationService.getSegmentation(segmentationId)?.representationData.Labelmap;
   if (!labelmap?.referencedImageIds) {
-    throw new Error(`The viewer created no labelmap images for ${LAYER_NAMES[kind]}.`);
+    throw new Error(`The viewer created no labelmap images for ${label}.`);
   }
   const labelmapImageIds = new Map(
     labelmap.referencedImageIds.map((imageId, index) => [imageId, labelmap.imageIds[index]])
@@ -81,10 +135,10 @@ export async function createTuberLayer(
     write(imageId, levels) {
       const labelmapImageId = labelmapImageIds.get(imageId);
       const image = labelmapImageId ? cornerstone.cache.getImage(labelmapImageId) : undefined;
-      if (!image) throw new Error(`The ${LAYER_NAMES[kind]} layer has no image for ${imageId}.`);
+      if (!image) throw new Error(`The ${label} layer has no image for ${imageId}.`);
       const data = image.voxelManager.getScalarData();
       if (data.length !== levels.length || !data.set) {
-        throw new Error(`The ${LAYER_NAMES[kind]} layer's image does not match ${imageId}.`);
+        throw new Error(`The ${label} layer's image does not match ${imageId}.`);
       }
       data.set(levels);
       modified = true;

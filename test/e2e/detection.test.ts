@@ -1,7 +1,9 @@
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import dcmjs from 'dcmjs';
 import type { Browser, Page } from 'playwright-core';
+import { HEAT_LEVELS } from '../../extension/src/core/heatLevels';
 import { initialiseNodeBackend } from '../../models/pipeline/tfBackend';
 import { WEIGHTS_FILE } from '../../models/pipeline/training/modelFiles';
 import { writeModelPackage } from '../fixtures/tuberModel';
@@ -277,4 +279,181 @@ test('a model whose weights do not match its card fails as a failure, never as "
   } finally {
     await writeFile(weights, original);
   }
+}, 420_000);
+
+/** Naturalized attributes of a DICOM SEG, as dcmjs reads them. */
+interface SegDataset {
+  SOPClassUID: string;
+  SeriesDescription: string;
+  Rows: number;
+  Columns: number;
+  SegmentSequence: Array<{
+    SegmentLabel: string;
+    SegmentAlgorithmType: string;
+    SegmentAlgorithmName: string;
+  }>;
+  ReferencedSeriesSequence: Array<{
+    SeriesInstanceUID: string;
+    ReferencedInstanceSequence: Array<{ ReferencedSOPInstanceUID: string }>;
+  }>;
+  PerFrameFunctionalGroupsSequence: Array<{
+    DerivationImageSequence: Array<{
+      SourceImageSequence: Array<{ ReferencedSOPInstanceUID: string }>;
+    }>;
+  }>;
+  PixelData: ArrayBuffer[];
+}
+
+/** dcmjs gives a sequence of one item as the item itself. */
+const items = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+function readSeg(file: Buffer): SegDataset {
+  const buffer = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength);
+  const { dict } = dcmjs.data.DicomMessage.readFile(buffer as ArrayBuffer);
+  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict) as unknown as SegDataset;
+}
+
+/** Each SEG frame's source image and its set pixels (a binary SEG packs 8 pixels a byte, first pixel lowest bit). */
+function segFrames(seg: SegDataset): Map<string, number[]> {
+  const bits = new Uint8Array(seg.PixelData[0]);
+  const pixels = seg.Rows * seg.Columns;
+  return new Map(
+    items(seg.PerFrameFunctionalGroupsSequence).map((group, frame) => {
+      const [derivation] = items(group.DerivationImageSequence);
+      const [source] = items(derivation.SourceImageSequence);
+      const set: number[] = [];
+      for (let pixel = 0; pixel < pixels; pixel++) {
+        const bit = frame * pixels + pixel;
+        if ((bits[bit >> 3] >> (bit & 7)) & 1) set.push(pixel);
+      }
+      return [source.ReferencedSOPInstanceUID, set];
+    })
+  );
+}
+
+/**
+ * The displayed series' UID and, per SOP Instance UID, the pixels whose Grad-CAM level is `level` or
+ * higher: the layer's regions at that level's lower bound.
+ */
+function layerRegions(page: Page, level: number) {
+  return page.evaluate(lowest => {
+    const { services, cornerstone } = window as unknown as HostWindow;
+    const viewportId = services.viewportGridService.getActiveViewportId();
+    const [uid] = services.viewportGridService.getDisplaySetsUIDsForViewport(viewportId);
+    const series = services.displaySetService
+      .getActiveDisplaySets()
+      .find(set => set.displaySetInstanceUID === uid) as unknown as { SeriesInstanceUID: string };
+    const labelmap = services.segmentationService
+      .getSegmentations()
+      .find(segmentation => segmentation.segmentationId === `tuberlens-gradCam-${uid}`)!
+      .representationData.Labelmap;
+    const regions = labelmap.referencedImageIds.map((imageId, index) => {
+      const levels = cornerstone.cache
+        .getImage(labelmap.imageIds[index])
+        .voxelManager.getScalarData();
+      const set: number[] = [];
+      for (let pixel = 0; pixel < levels.length; pixel++)
+        if (levels[pixel] >= lowest) set.push(pixel);
+      return [cornerstone.metaData.get('instance', imageId)?.SOPInstanceUID ?? '', set] as const;
+    });
+    return { seriesInstanceUID: series.SeriesInstanceUID, regions };
+  }, level);
+}
+
+/** What the read-only demo archive's refusal of a store logs in the page: expected, and nothing else. */
+const REFUSED_STORE = [/status of 405/, /request failed/, /The embedded demo archive is read-only/];
+
+test('"Download SEG" gives a DICOM SEG of the Grad-CAM regions at the threshold; "Save" on the read-only archive says so and saves nothing', async () => {
+  const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
+  await page.locator('[data-cy="DetectTubers"]').click();
+  await waitForPhase(page, 'complete');
+
+  // The threshold at a level's lower bound: the regions are then exactly the levels drawn above it.
+  const highest = Math.max(
+    ...(await page.locator('[data-cy="tuberlens-slice-bar"] title').allTextContents()).map(title =>
+      Number(/probability (\d\.\d+)/.exec(title)![1])
+    )
+  );
+  const { level, from } = [...HEAT_LEVELS].reverse().find(candidate => candidate.from < highest)!;
+  await page.locator('[data-cy="tuberlens-threshold"]').fill(from.toFixed(2));
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('[data-cy="tuberlens-download-seg"]').click(),
+  ]);
+  const seg = readSeg(await readFile((await download.path())!));
+  const { seriesInstanceUID, regions } = await layerRegions(page, level);
+
+  expect(download.suggestedFilename()).toBe(`tuberlens-${seriesInstanceUID}-seg.dcm`);
+  expect(seg.SOPClassUID).toBe('1.2.840.10008.5.1.4.1.1.66.4');
+  expect(seg.SeriesDescription).toBe(
+    `TuberLens Grad-CAM >= ${from.toFixed(2)} tuber-net-fixture 0.0.0-test`
+  );
+  expect(items(seg.SegmentSequence)).toEqual([
+    expect.objectContaining({
+      SegmentLabel: 'Tuber (TuberLens Grad-CAM)',
+      SegmentAlgorithmType: 'AUTOMATIC',
+      SegmentAlgorithmName: 'tuber-net-fixture 0.0.0-test',
+    }),
+  ]);
+  const [referencedSeries] = items(seg.ReferencedSeriesSequence);
+  expect(referencedSeries.SeriesInstanceUID).toBe(seriesInstanceUID);
+  expect(
+    items(referencedSeries.ReferencedInstanceSequence)
+      .map(instance => instance.ReferencedSOPInstanceUID)
+      .sort()
+  ).toEqual(regions.map(([sopInstanceUID]) => sopInstanceUID).sort());
+  const frames = segFrames(seg);
+  const expected = new Map(regions.filter(([, set]) => set.length > 0));
+  expect(expected.size).toBeGreaterThan(0);
+  expect([...frames.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [sopInstanceUID, set] of expected) expect(frames.get(sopInstanceUID)).toEqual(set);
+  await expect(page.locator('[data-cy="tuberlens-seg-message"]').innerText()).resolves.toBe(
+    `Downloaded ${download.suggestedFilename()}: tuber regions ≥ ${from.toFixed(2)} on ${expected.size} of 24 slices.`
+  );
+
+  await page.locator('[data-cy="tuberlens-save-seg"]').click();
+  await page.waitForSelector('[data-cy="tuberlens-seg"][data-status="failed"]');
+  await expect(page.locator('[data-cy="tuberlens-seg-message"]').innerText()).resolves.toBe(
+    'Not saved: this archive is read-only; use Download SEG.'
+  );
+  await expect(page.locator('[data-cy="tuberlens-save-seg"]').isDisabled()).resolves.toBe(true);
+  expect(problems.filter(problem => !REFUSED_STORE.some(known => known.test(problem)))).toEqual([]);
+  await page.close();
+}, 420_000);
+
+test('software-rendered WebGL is skipped for wasm, saying so; ?tuberlensBackend=webgl forces it', async () => {
+  const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
+  const renderer = await page.evaluate(() => {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    return gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  });
+  expect(renderer).toMatch(/SwiftShader/);
+  await page.locator('[data-cy="DetectTubers"]').click();
+  await waitForPhase(page, 'complete');
+  await expect(page.locator('[data-cy="tuberlens-model-backend"]').innerText()).resolves.toMatch(
+    /^Runs on wasm;/
+  );
+  await expect(page.locator('[data-cy="tuberlens-model-backend-note"]').innerText()).resolves.toBe(
+    'WebGL is software-rendered here (SwiftShader); using wasm.'
+  );
+  expect(problems).toEqual([]);
+  await page.close();
+
+  const forced = await openStudy(
+    browser,
+    server,
+    'SYNTHETIC BRAIN MRI - TSC',
+    '?tuberlensBackend=webgl'
+  );
+  await forced.page.locator('[data-cy="DetectTubers"]').click();
+  await waitForPhase(forced.page, 'complete');
+  await expect(
+    forced.page.locator('[data-cy="tuberlens-model-backend"]').innerText()
+  ).resolves.toMatch(/^Runs on webgl;/);
+  await expect(
+    forced.page.locator('[data-cy="tuberlens-model-backend-note"]').count()
+  ).resolves.toBe(0);
+  expect(forced.problems).toEqual([]);
+  await forced.page.close();
 }, 420_000);

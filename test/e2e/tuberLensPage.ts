@@ -46,14 +46,20 @@ export interface HostWindow {
 
 /**
  * Opens a demo study from the worklist in TuberLens, on its axial T2 series with a model available,
- * recording every request the page makes and every error it logs.
+ * recording every request the page makes and every error it logs. `query` goes on the worklist's
+ * address, e.g. "?tuberlensBackend=webgl".
  */
-export async function openStudy(browser: Browser, server: RunningServer, studyDescription: string) {
+export async function openStudy(
+  browser: Browser,
+  server: RunningServer,
+  studyDescription: string,
+  query = ''
+) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const problems = watchPage(page);
   const requests: string[] = [];
   page.on('request', request => requests.push(request.url()));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/${query}`);
   await page.getByText(studyDescription, { exact: true }).first().click();
   await page.getByRole('button', { name: 'TuberLens', exact: true }).click();
   await page.waitForURL(/\/tuberlens\?StudyInstanceUIDs=/);

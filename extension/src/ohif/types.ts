@@ -61,13 +61,31 @@ export interface CornerstoneViewportService {
 
 export type SegmentColor = [number, number, number, number];
 
+export interface LabelmapStyle {
+  fillAlpha?: number;
+  fillAlphaInactive?: number;
+  renderFill?: boolean;
+  renderFillInactive?: boolean;
+  renderOutline?: boolean;
+  renderOutlineInactive?: boolean;
+}
+
+/** A segment as OHIF keeps it; the algorithm fields go into a DICOM SEG's segment when it is stored. */
+export interface SegmentConfig {
+  label: string;
+  active?: boolean;
+  locked?: boolean;
+  algorithmType?: string;
+  algorithmName?: string;
+}
+
 export interface SegmentationService extends PubSubService {
   createLabelmapForDisplaySet(
     displaySet: DisplaySet,
     options: {
       segmentationId: string;
       label: string;
-      segments: Record<number, { label: string; active?: boolean; locked?: boolean }>;
+      segments: Record<number, SegmentConfig>;
     }
   ): Promise<string>;
   addSegmentationRepresentation(
@@ -80,15 +98,7 @@ export interface SegmentationService extends PubSubService {
     segmentIndex: number,
     color: SegmentColor
   ): void;
-  setStyle(
-    specifier: { segmentationId: string; type: string },
-    style: {
-      fillAlpha?: number;
-      fillAlphaInactive?: number;
-      renderOutline?: boolean;
-      renderOutlineInactive?: boolean;
-    }
-  ): void;
+  setStyle(specifier: { segmentationId: string; type: string }, style: LabelmapStyle): void;
   getSegmentation(segmentationId: string): Segmentation | undefined;
   getSegmentations(): Segmentation[];
   remove(segmentationId: string): void;
@@ -146,13 +156,33 @@ export interface ServicesManager {
   services: Services;
 }
 
+/** A naturalized DICOM dataset, as dcmjs and OHIF's commands hand them around. */
+export type DicomDataset = Record<string, unknown>;
+
+export interface DataSource {
+  /** STOW-RS, where the data source can store. */
+  store?: { dicom?(dataset: DicomDataset): Promise<void> };
+}
+
+export interface DataSourceDefinition {
+  sourceName: string;
+  configuration?: { friendlyName?: string; supportsStow?: boolean };
+}
+
 export interface ExtensionManager {
   getModuleEntry(id: string): { exports?: Record<string, unknown> } | undefined;
+  getActiveDataSource(): DataSource[] | undefined;
+  getActiveDataSourceDefinition(): DataSourceDefinition | undefined;
+}
+
+export interface CommandsManager {
+  /** Runs a command of any extension; undefined when no extension offers it. */
+  runCommand(commandName: string, options?: Record<string, unknown>): unknown;
 }
 
 export interface ExtensionParams {
   servicesManager: ServicesManager;
-  commandsManager?: unknown;
+  commandsManager: CommandsManager;
   extensionManager: ExtensionManager;
   configuration?: TuberLensConfiguration;
 }

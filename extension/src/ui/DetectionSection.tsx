@@ -3,9 +3,11 @@ import type { ModelAvailability } from '../core/modelAvailability';
 import { isFlagged, reportCsv, reportJson, seriesVerdict } from '../core/seriesReport';
 import type { DetectionController, DetectionState } from '../detectionController';
 import { DETECT_HOTKEY } from '../id';
+import type { SegExport } from '../segExport';
 import { downloadText } from './download';
 import { LayerControls } from './LayerControls';
 import { Section } from './Section';
+import { SegControls } from './SegControls';
 import { SliceStrip } from './SliceStrip';
 import { styles } from './styles';
 
@@ -19,10 +21,12 @@ export function useDetectionState(detection: DetectionController): DetectionStat
 /** Runs detection on the displayed series and shows its result, or why there is none. */
 export function DetectionSection({
   detection,
+  segExport,
   availability,
   displaySetInstanceUID,
 }: {
   detection: DetectionController;
+  segExport: SegExport;
   availability: ModelAvailability;
   displaySetInstanceUID: string | undefined;
 }) {
@@ -36,7 +40,7 @@ export function DetectionSection({
         canRun={availability.state === 'available' && displaySetInstanceUID !== undefined}
       />
       {shown ? (
-        <RunView detection={detection} state={state} />
+        <RunView detection={detection} segExport={segExport} state={state} />
       ) : (
         <div style={styles.muted}>
           Press <kbd>{DETECT_HOTKEY.toUpperCase()}</kbd> or “Detect tubers” to run detection on the
@@ -85,7 +89,15 @@ function RunControls({
   );
 }
 
-function RunView({ detection, state }: { detection: DetectionController; state: DetectionState }) {
+function RunView({
+  detection,
+  segExport,
+  state,
+}: {
+  detection: DetectionController;
+  segExport: SegExport;
+  state: DetectionState;
+}) {
   const total = state.slices.length;
   return (
     <>
@@ -111,7 +123,12 @@ function RunView({ detection, state }: { detection: DetectionController; state: 
         </>
       )}
       {state.model && state.threshold !== undefined && (
-        <Results detection={detection} state={state} threshold={state.threshold} />
+        <Results
+          detection={detection}
+          segExport={segExport}
+          state={state}
+          threshold={state.threshold}
+        />
       )}
     </>
   );
@@ -119,10 +136,12 @@ function RunView({ detection, state }: { detection: DetectionController; state: 
 
 function Results({
   detection,
+  segExport,
   state,
   threshold,
 }: {
   detection: DetectionController;
+  segExport: SegExport;
   state: DetectionState;
   threshold: number;
 }) {
@@ -141,7 +160,12 @@ function Results({
       </div>
       <ThresholdSlider detection={detection} state={state} threshold={threshold} />
       <LayerControls detection={detection} state={state} />
-      {state.phase !== 'failed' && <Downloads detection={detection} />}
+      {state.phase !== 'failed' && (
+        <>
+          <Downloads detection={detection} />
+          <SegControls segExport={segExport} state={state} />
+        </>
+      )}
     </>
   );
 }

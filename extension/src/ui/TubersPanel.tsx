@@ -6,6 +6,7 @@ import { getDisplayedSeries, onDisplayedSeriesChange } from '../displayedSeries'
 import { seriesAttributesOf } from '../hangingProtocolModule';
 import type { ModelStatus } from '../modelStatus';
 import type { DisplaySet, Services } from '../ohif/types';
+import type { SegExport } from '../segExport';
 import { DetectionSection, useDetectionState } from './DetectionSection';
 import { Section } from './Section';
 import { styles } from './styles';
@@ -14,12 +15,13 @@ export interface TubersPanelProps {
   services: Services;
   modelStatus: ModelStatus;
   detection: DetectionController;
+  segExport: SegExport;
 }
 
 export const INTENDED_USE =
   'Research use only. TuberLens is not a medical device and must not be used for diagnosis or treatment decisions.';
 
-export function TubersPanel({ services, modelStatus, detection }: TubersPanelProps) {
+export function TubersPanel({ services, modelStatus, detection, segExport }: TubersPanelProps) {
   const availability = useSyncExternalStore(
     listener => modelStatus.subscribe(listener),
     () => modelStatus.current
@@ -35,6 +37,7 @@ export function TubersPanel({ services, modelStatus, detection }: TubersPanelPro
       <SeriesSection series={series} />
       <DetectionSection
         detection={detection}
+        segExport={segExport}
         availability={availability}
         displaySetInstanceUID={series?.displaySetInstanceUID}
       />
@@ -92,6 +95,11 @@ function ModelSection({
               ? `Runs on ${model.backend}; threshold ${model.threshold.toFixed(2)} (model card).`
               : 'Loads on the first detection, in this browser: no image leaves it.'}
           </div>
+          {model?.backendNote && (
+            <div style={styles.muted} data-cy="tuberlens-model-backend-note">
+              {model.backendNote}
+            </div>
+          )}
         </Section>
       );
   }

@@ -3,9 +3,12 @@ import { act, createElement, useEffect } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { DetectionController } from '../../../extension/src/detectionController';
 import { ModelStatus } from '../../../extension/src/modelStatus';
+import type { Services } from '../../../extension/src/ohif/types';
+import { SegExport } from '../../../extension/src/segExport';
 import { hostComponent } from '../../../extension/src/ui/hostComponent';
 import { INTENDED_USE, TubersPanel } from '../../../extension/src/ui/TubersPanel';
 import { fakeDetection, modelStatusWith } from './fakeDetection';
+import { fakeSegHost } from './fakeSegHost';
 import { displaySet, mockServices } from './ohifMocks';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -17,6 +20,10 @@ const noModel = () =>
     status: 200,
     json: async () => ({ installed: [] }),
   }));
+
+/** A SEG export over a read-only archive. */
+const segExportFor = (services: Services, detection: DetectionController) =>
+  new SegExport(services, detection, fakeSegHost().host);
 
 let container: HTMLDivElement;
 let root: Root;
@@ -42,7 +49,14 @@ test('states plainly that no model is installed, and shows the intended use', as
   const modelStatus = noModel();
   const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
   await act(async () =>
-    root.render(createElement(TubersPanel, { services, modelStatus, detection }))
+    root.render(
+      createElement(TubersPanel, {
+        services,
+        modelStatus,
+        detection,
+        segExport: segExportFor(services, detection),
+      })
+    )
   );
 
   expect(status('tuberlens-model-status')).toBe('missing');
@@ -62,7 +76,14 @@ test('follows the displayed series and warns about unsuitable input', async () =
   const modelStatus = noModel();
   const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
   await act(async () =>
-    root.render(createElement(TubersPanel, { services, modelStatus, detection }))
+    root.render(
+      createElement(TubersPanel, {
+        services,
+        modelStatus,
+        detection,
+        segExport: segExportFor(services, detection),
+      })
+    )
   );
 
   expect(text('tuberlens-series-description')).toBe('AX T2 FSE');
@@ -117,7 +138,12 @@ describe('detection results', () => {
     const modelStatus = modelStatusWith();
     await act(async () =>
       root.render(
-        createElement(TubersPanel, { services: fake.mocks.services, modelStatus, detection })
+        createElement(TubersPanel, {
+          services: fake.mocks.services,
+          modelStatus,
+          detection,
+          segExport: segExportFor(fake.mocks.services, detection),
+        })
       )
     );
   }

@@ -42,12 +42,31 @@ export function modelStatusWith(index: unknown = { installed: ['tuber-net'] }) {
 /** A Grad-CAM map that is 1 everywhere: on the image, the slice's probability decides its level. */
 const FLAT_MAP = new Float32Array(SIZE * SIZE).fill(1);
 
-export interface FakeLayer extends TuberLayer {
-  kind: LayerKind;
+/** A layer that records what is done to it. */
+export interface RecordingLayer extends TuberLayer {
   writes: Array<{ imageId: string; levels: Uint8Array }>;
   flushes: number;
   visible: boolean[];
   opacity: number[];
+}
+
+export interface FakeLayer extends RecordingLayer {
+  kind: LayerKind;
+}
+
+export function recordingLayer(segmentationId: string): RecordingLayer {
+  const layer: RecordingLayer = {
+    segmentationId,
+    writes: [],
+    flushes: 0,
+    visible: [],
+    opacity: [],
+    write: (imageId, levels) => void layer.writes.push({ imageId, levels }),
+    flush: () => void layer.flushes++,
+    setVisible: visible => void layer.visible.push(visible),
+    setOpacity: opacity => void layer.opacity.push(opacity),
+  };
+  return layer;
 }
 
 /**
@@ -106,18 +125,7 @@ export function fakeDetection(
       };
     },
     createLayer: jest.fn(async (kind: LayerKind) => {
-      const layer: FakeLayer = {
-        kind,
-        segmentationId: `tuberlens-${kind}`,
-        writes: [],
-        flushes: 0,
-        visible: [],
-        opacity: [],
-        write: (imageId, levels) => void layer.writes.push({ imageId, levels }),
-        flush: () => void layer.flushes++,
-        setVisible: visible => void layer.visible.push(visible),
-        setOpacity: opacity => void layer.opacity.push(opacity),
-      };
+      const layer: FakeLayer = Object.assign(recordingLayer(`tuberlens-${kind}`), { kind });
       layers.push(layer);
       return layer;
     }),

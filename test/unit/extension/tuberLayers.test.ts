@@ -1,6 +1,10 @@
 import { HEAT_LEVELS } from '../../../extension/src/core/heatLevels';
 import type { CornerstoneImage } from '../../../extension/src/ohif/cornerstone';
-import { createTuberLayer, layerSegmentationId } from '../../../extension/src/tuberLayers';
+import {
+  createLayer,
+  createTuberLayer,
+  layerSegmentationId,
+} from '../../../extension/src/tuberLayers';
 import { displaySet, grayscaleImage, mockCornerstone, mockSegmentationService } from './ohifMocks';
 
 function setUp() {
@@ -106,4 +110,52 @@ test('a new run replaces the series’ earlier layer of the same kind', async ()
   expect(segmentationService.remove).toHaveBeenCalledTimes(1);
   expect(segmentationService.remove).toHaveBeenCalledWith(layerSegmentationId('gradCam', 't2'));
   expect(segmentationService.getSegmentations()).toHaveLength(1);
+});
+
+test('an outlined layer keeps its segments’ algorithm, for the DICOM SEG it may become', async () => {
+  const { segmentationService, cornerstone, target } = setUp();
+  await createLayer(
+    { segmentationService },
+    cornerstone.libraries,
+    {
+      segmentationId: 'regions',
+      label: 'TuberLens tubers ≥ 0.50',
+      segments: [
+        {
+          index: 1,
+          label: 'Tuber',
+          color: [0, 220, 255, 255],
+          algorithm: { type: 'AUTOMATIC', name: 'tuber-net 1.0.0' },
+        },
+      ],
+      style: 'outline',
+    },
+    target
+  );
+
+  const [, options] = segmentationService.createLabelmapForDisplaySet.mock.calls[0];
+  expect(options.segments).toEqual({
+    1: {
+      label: 'Tuber',
+      locked: true,
+      active: true,
+      algorithmType: 'AUTOMATIC',
+      algorithmName: 'tuber-net 1.0.0',
+    },
+  });
+  expect(segmentationService.setSegmentColor).toHaveBeenCalledWith(
+    'default',
+    'regions',
+    1,
+    [0, 220, 255, 255]
+  );
+  expect(segmentationService.setStyle).toHaveBeenCalledWith(
+    { segmentationId: 'regions', type: 'Labelmap' },
+    {
+      renderFill: false,
+      renderFillInactive: false,
+      renderOutline: true,
+      renderOutlineInactive: true,
+    }
+  );
 });

@@ -7,13 +7,8 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import type * as tfLayers from '@tensorflow/tfjs-layers';
 import { gradCam, saliency as saliencyOf } from '../explain';
-import {
-  BACKEND_PREFERENCE,
-  loadTensorFlow,
-  type ActiveBackend,
-  type BackendName,
-  type TfRuntime,
-} from './loadTf';
+import { automaticBackends, webglRenderer, type BackendChoice } from './backendChoice';
+import { loadTensorFlow, type ActiveBackend, type BackendName, type TfRuntime } from './loadTf';
 import {
   fetchModelPackage,
   ModelCompatibilityError,
@@ -40,6 +35,8 @@ export interface RunOptions {
 export interface DetectionEngine {
   readonly card: EngineModelCard;
   readonly backend: BackendName;
+  /** For people: why the engine runs on a slower backend than the page seems to offer, if it does. */
+  readonly backendNote?: string;
   /**
    * Runs slices (each a preprocessed size × size Float32Array, as preprocessSlice returns) in small
    * batches; calls onSlice as each result is ready; rejects with an AbortError when signal aborts;
@@ -52,7 +49,10 @@ export interface DetectionEngine {
 export interface EngineOptions {
   /** Folder URL holding model-card.json, model.json and the weights. */
   modelUrl: string;
-  /** Backends to try, in order; the first that runs the model is used. */
+  /**
+   * Backends to try, in order; the first that runs the model is used. By default the fastest first,
+   * less a software-rendered WebGL (slower than wasm); named backends are tried even then.
+   */
   backends?: BackendName[];
   fetch?: typeof fetch;
   onStatus?: (message: string) => void;
@@ -77,12 +77,20 @@ export async function loadDetectionEngine(options: EngineOptions): Promise<Detec
     loadTensorFlow(),
     fetchModelPackage(modelUrl, options.fetch ?? fetch),
   ]);
+  const choice: BackendChoice = options.backends
+    ? { backends: [...options.backends] }
+    : automaticBackends(webglRenderer());
   const sessions = new SessionOpener(runtime, modelPackage, {
-    backends: [...(options.backends ?? BACKEND_PREFERENCE)],
+    backends: choice.backends,
     wasmUrl: options.wasmUrl ?? new URL('../../tfjs-wasm/', modelUrl).href,
     onStatus,
   });
-  return new TfDetectionEngine(modelPackage.card, sessions, await sessions.openNext());
+  const session = await sessions.openNext();
+  const backendNote = choice.softwareWebgl
+    ? `WebGL is software-rendered here (${choice.softwareWebgl}); using ${session.backend.name}.`
+    : undefined;
+  if (backendNote) onStatus(backendNote);
+  return new TfDetectionEngine(modelPackage.card, sessions, session, backendNote);
 }
 
 /** An absolute URL ending in a slash, so that file names resolve inside the folder. */
@@ -98,7 +106,8 @@ class TfDetectionEngine implements DetectionEngine {
   constructor(
     readonly card: EngineModelCard,
     private readonly sessions: SessionOpener,
-    private session: Session
+    private session: Session,
+    readonly backendNote?: string
   ) {}
 
   get backend(): BackendName {
