@@ -39,7 +39,9 @@ test('trains with checkpoints every epoch, resumes after the last one, and learn
 
   const tensorsBefore = tf.memory().numTensors;
   const resumed = await trainCandidate(toyConfig(6), data, folder, m => messages.push(m));
-  expect(messages.some(m => m.startsWith('Resuming plain (whole slices) after epoch 2'))).toBe(true);
+  expect(messages.some(m => m.startsWith('Resuming plain (whole slices) after epoch 2'))).toBe(
+    true
+  );
   expect(resumed.history.map(record => record.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
   expect(readFileSync(join(folder, 'training.log'), 'utf8').trim().split('\n')).toHaveLength(6);
   expect(tf.memory().numTensors).toBe(tensorsBefore);

@@ -1,0 +1,125 @@
+// npm run bench (second part), or npx tsx scripts/benchModel.ts [--model models/tuber-net] [--backend wasm|cpu]…
+// Latency of the shipped tuber model on the TensorFlow.js Node backends: detection, Grad-CAM and
+// saliency of a 24-slice series, against the paper's InceptionV3 at 299×299 (random weights: speed only).
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { gradCam, saliency } from '../extension/src/core/explain';
+import { initialiseNodeBackend, type NodeBackendName } from '../models/pipeline/tfBackend';
+import { buildInceptionV3Reference } from '../models/pipeline/training/architectures';
+import { loadModel } from '../models/pipeline/training/modelFiles';
+
+const SERIES_SLICES = 24;
+const SERIES_TARGET_MS = 500;
+const SPEED_UP_TARGET = 50;
+const REFERENCE_BATCH = 4;
+/** Timed repetitions after one warm-up; the cpu backend is ~60× slower, so it gets one. */
+const REPEATS: Record<NodeBackendName, number> = { wasm: 5, cpu: 1 };
+
+interface SeriesTimings {
+  backend: string;
+  detectionMs: number;
+  gradCamMs: number;
+  saliencyMs: number;
+  leakedTensors: number;
+}
+
+async function medianMs(repeats: number, action: () => Promise<void> | void): Promise<number> {
+  await action();
+  const times: number[] = [];
+  for (let n = 0; n < repeats; n++) {
+    const started = performance.now();
+    await action();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+async function timeSeries(
+  backend: NodeBackendName,
+  modelFolder: string,
+  layer: string
+): Promise<SeriesTimings> {
+  const used = await initialiseNodeBackend(backend);
+  const model = await loadModel(modelFolder);
+  const [size, , channels] = model.inputs[0].shape.slice(1) as number[];
+  const series = tf.randomUniform([SERIES_SLICES, size, size, channels]) as tf.Tensor4D;
+  const baseline = tf.memory().numTensors;
+  const repeats = REPEATS[backend];
+  const detectionMs = await medianMs(repeats, async () => {
+    const output = model.predict(series) as tf.Tensor;
+    await output.data();
+    output.dispose();
+  });
+  const gradCamMs = await medianMs(repeats, () => void gradCam({ tf, tfl }, model, series, layer));
+  const saliencyMs = await medianMs(repeats, () => void saliency(tf, model, series));
+  const leakedTensors = tf.memory().numTensors - baseline;
+  series.dispose();
+  model.dispose();
+  return { backend: used, detectionMs, gradCamMs, saliencyMs, leakedTensors };
+}
+
+async function referenceMsPerSlice(): Promise<number> {
+  await initialiseNodeBackend('wasm');
+  const reference = buildInceptionV3Reference();
+  const batch = tf.randomUniform([REFERENCE_BATCH, 299, 299, 3]);
+  const ms = await medianMs(2, async () => {
+    const output = reference.predict(batch) as tf.Tensor;
+    await output.data();
+    output.dispose();
+  });
+  batch.dispose();
+  reference.dispose();
+  return ms / REFERENCE_BATCH;
+}
+
+function report(timings: SeriesTimings[], referenceMs: number, modelFolder: string): string {
+  const wasm = timings.find(t => t.backend === 'wasm');
+  const perSlice = (ms: number) => (ms / SERIES_SLICES).toFixed(1);
+  const lines = [
+    `Model ${modelFolder}; a ${SERIES_SLICES}-slice series in one batch; median of timed runs after a warm-up;`,
+    `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, one thread.`,
+    '',
+    '| backend | detection (ms/series) | ms/slice | + Grad-CAM (ms/series) | + saliency (ms/series) | tensors leaked |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...timings.map(
+      t =>
+        `| ${t.backend} | ${t.detectionMs.toFixed(0)} | ${perSlice(t.detectionMs)} | ${t.gradCamMs.toFixed(0)} | ${t.saliencyMs.toFixed(0)} | ${t.leakedTensors} |`
+    ),
+    '',
+    `InceptionV3 reference (299×299×3, wasm, batch ${REFERENCE_BATCH}): ${referenceMs.toFixed(0)} ms/slice.`,
+  ];
+  if (wasm) {
+    const speedUp = referenceMs / (wasm.detectionMs / SERIES_SLICES);
+    lines.push(
+      `Speed-up on wasm: ${speedUp.toFixed(0)}× (target ≥ ${SPEED_UP_TARGET}×: ${speedUp >= SPEED_UP_TARGET ? 'met' : 'missed'}).`,
+      `Series detection on wasm: ${wasm.detectionMs.toFixed(0)} ms (target ≤ ${SERIES_TARGET_MS} ms: ${wasm.detectionMs <= SERIES_TARGET_MS ? 'met' : 'missed'}).`
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: join('models', 'tuber-net') },
+      backend: { type: 'string', multiple: true },
+    },
+  });
+  const modelFolder = resolve(values.model);
+  const { gradCamLayer } = (await import(join(modelFolder, 'model-card.json'))) as {
+    gradCamLayer: string;
+  };
+  const timings: SeriesTimings[] = [];
+  for (const backend of (values.backend ?? ['wasm', 'cpu']) as NodeBackendName[]) {
+    timings.push(await timeSeries(backend, modelFolder, gradCamLayer));
+  }
+  console.log(report(timings, await referenceMsPerSlice(), values.model));
+}
+
+main().catch(error => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
