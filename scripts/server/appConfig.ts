@@ -3,6 +3,8 @@ export interface AppConfigOptions {
   modePath: string;
   dicomwebPath: string;
   dataSourceLabel: string;
+  /** Whether the data source takes STOW-RS stores (a PACS does; the embedded demo archive does not). */
+  supportsStow: boolean;
 }
 
 /** The viewer's window.config: our extension and mode by URL, and one same-origin DICOMweb data source. */
@@ -11,6 +13,7 @@ export function renderAppConfig({
   modePath,
   dicomwebPath,
   dataSourceLabel,
+  supportsStow,
 }: AppConfigOptions): string {
   const dataSource = {
     namespace: '@ohif/extension-default.dataSourcesModule.dicomweb',
@@ -26,6 +29,7 @@ export function renderAppConfig({
       supportsWildcard: true,
       omitQuotationForMultipartRequest: true,
       dicomUploadEnabled: false,
+      supportsStow,
     },
   };
   const config = {

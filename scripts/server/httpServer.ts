@@ -74,6 +74,7 @@ export function createTuberLensServer(options: TuberLensServerOptions): Server {
       options.dicomweb.kind === 'embedded'
         ? 'TuberLens demo studies'
         : `PACS ${options.dicomweb.upstream.host}`,
+    supportsStow: options.dicomweb.kind !== 'embedded',
   });
   return createServer((req, res) => {
     for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);

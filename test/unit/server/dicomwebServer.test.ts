@@ -394,6 +394,7 @@ describe('viewer files', () => {
       qidoRoot: 'http://localhost:4321/dicomweb',
       wadoRoot: 'http://localhost:4321/dicomweb',
       wadoUriRoot: 'http://localhost:4321/dicomweb',
+      supportsStow: false,
     });
   });
 

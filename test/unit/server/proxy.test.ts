@@ -198,6 +198,7 @@ describe('DICOMweb proxy', () => {
     expect(window.config?.dataSources[0].configuration).toMatchObject({
       friendlyName: `PACS ${upstream.host}`,
       qidoRoot: `${base}/dicomweb`,
+      supportsStow: true,
     });
     expect(upstream.requests).toEqual([]);
   });
