@@ -244,22 +244,17 @@ function Downloads({ detection }: { detection: DetectionController }) {
   };
   return (
     <div style={styles.row}>
-      <button
-        type="button"
-        data-cy="tuberlens-download-csv"
-        style={styles.button}
-        onClick={() => save('csv')}
-      >
-        Download CSV
-      </button>
-      <button
-        type="button"
-        data-cy="tuberlens-download-json"
-        style={styles.button}
-        onClick={() => save('json')}
-      >
-        Download JSON
-      </button>
+      {(['csv', 'json'] as const).map(format => (
+        <button
+          key={format}
+          type="button"
+          data-cy={`tuberlens-download-${format}`}
+          style={styles.button}
+          onClick={() => save(format)}
+        >
+          Download {format.toUpperCase()}
+        </button>
+      ))}
     </div>
   );
 }
