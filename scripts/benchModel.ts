@@ -1,6 +1,7 @@
 // npm run bench (second part), or npx tsx scripts/benchModel.ts [--model models/tuber-net] [--backend wasm|cpu]…
 // Latency of the shipped tuber model on the TensorFlow.js Node backends: detection, Grad-CAM and
 // saliency of a 24-slice series, against the paper's InceptionV3 at 299×299 (random weights: speed only).
+import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { gradCam, saliency } from '../extension/src/core/explain';
 import { initialiseNodeBackend, type NodeBackendName } from '../models/pipeline/tfBackend';
 import { buildInceptionV3Reference } from '../models/pipeline/training/architectures';
-import { loadModel } from '../models/pipeline/training/modelFiles';
+import { loadModel, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
 
 const SERIES_SLICES = 24;
 const SERIES_TARGET_MS = 500;
@@ -78,11 +79,12 @@ async function referenceMsPerSlice(): Promise<number> {
 function report(timings: SeriesTimings[], referenceMs: number, modelFolder: string): string {
   const wasm = timings.find(t => t.backend === 'wasm');
   const perSlice = (ms: number) => (ms / SERIES_SLICES).toFixed(1);
+  const weightBytes = statSync(join(modelFolder, WEIGHTS_FILE)).size;
   const lines = [
-    `Model ${modelFolder}; a ${SERIES_SLICES}-slice series in one batch; median of timed runs after a warm-up;`,
+    `Model ${modelFolder} (${(weightBytes / 1024).toFixed(0)} KiB of weights); a ${SERIES_SLICES}-slice series in one batch; median of timed runs after a warm-up;`,
     `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, one thread.`,
     '',
-    '| backend | detection (ms/series) | ms/slice | + Grad-CAM (ms/series) | + saliency (ms/series) | tensors leaked |',
+    '| backend | detection (ms/series) | ms/slice | detection + Grad-CAM (ms/series) | detection + saliency (ms/series) | tensors leaked |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...timings.map(
       t =>
@@ -95,7 +97,7 @@ function report(timings: SeriesTimings[], referenceMs: number, modelFolder: stri
     const speedUp = referenceMs / (wasm.detectionMs / SERIES_SLICES);
     lines.push(
       `Speed-up on wasm: ${speedUp.toFixed(0)}× (target ≥ ${SPEED_UP_TARGET}×: ${speedUp >= SPEED_UP_TARGET ? 'met' : 'missed'}).`,
-      `Series detection on wasm: ${wasm.detectionMs.toFixed(0)} ms (target ≤ ${SERIES_TARGET_MS} ms: ${wasm.detectionMs <= SERIES_TARGET_MS ? 'met' : 'missed'}).`
+      `Series with Grad-CAM on wasm: ${wasm.gradCamMs.toFixed(0)} ms (target ≤ ${SERIES_TARGET_MS} ms: ${wasm.gradCamMs <= SERIES_TARGET_MS ? 'met' : 'missed'}).`
     );
   }
   return lines.join('\n');
