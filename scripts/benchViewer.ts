@@ -15,7 +15,7 @@ import { launchChromium, renderedFraction, startTuberLens } from '../test/e2e/ha
 
 const ROOT = join(__dirname, '..');
 const STUDY = 'SYNTHETIC BRAIN MRI - TSC';
-const SERIES = 'AX T2 FSE';
+const SERIES = 'AX FLAIR';
 const BACKENDS = ['wasm', 'webgl'] as const;
 const RUNS = 3;
 const FIXTURE_MODEL = 'tuber-net-fixture';

@@ -37,14 +37,17 @@ const VIEWPORT_OPTIONS = {
 };
 
 /**
- * One viewport showing the series best suited to tuber detection: an axial T2 or FLAIR series,
- * then any T2/FLAIR series, then any axial MR series, then the first MR series. A series chosen
- * in the URL still wins.
+ * One viewport showing the series best suited to tuber detection: an axial FLAIR series, then an
+ * axial T2 series, then any T2/FLAIR series, then any axial MR series, then the first MR series. A
+ * series chosen in the URL still wins. FLAIR comes first because tubers stand out most on it (dark
+ * CSF leaves them the brightest tissue), and the shipped model finds them far better there (see
+ * models/tuber-net/report.md); its bonus is smaller than the axial one, so an axial T2 series still
+ * beats a sagittal FLAIR.
  */
 const protocol = {
   id: HANGING_PROTOCOL_ID,
-  name: 'TuberLens: axial T2 / FLAIR',
-  description: 'Shows the axial T2-weighted or FLAIR series of an MR study',
+  name: 'TuberLens: axial FLAIR / T2',
+  description: 'Shows the axial FLAIR or T2-weighted series of an MR study',
   protocolMatchingRules: [],
   toolGroupIds: ['default'],
   displaySetSelectors: {
@@ -70,6 +73,7 @@ const protocol = {
           weight: 20,
         },
         { attribute: PLANE_ATTRIBUTE, constraint: { equals: { value: 'axial' } }, weight: 10 },
+        { attribute: CONTRAST_ATTRIBUTE, constraint: { equals: { value: 'FLAIR' } }, weight: 5 },
       ],
     },
   },

@@ -152,7 +152,7 @@ test('the strip jumps to a slice, the threshold flags slices, and the layer togg
  * Does `act` in the page as soon as the first slice is analysed: with a small model a whole series
  * takes about a second, too little for a test to catch between two of its own round trips.
  */
-async function onFirstResult(page: Page, act: 'stop' | 'show FLAIR') {
+async function onFirstResult(page: Page, act: 'stop' | 'show T2') {
   await page.evaluate(action => {
     const observer = new MutationObserver(() => {
       const progress = document.querySelector<HTMLProgressElement>(
@@ -165,12 +165,12 @@ async function onFirstResult(page: Page, act: 'stop' | 'show FLAIR') {
         return;
       }
       const { services } = window as unknown as HostWindow;
-      const flair = services.displaySetService
+      const t2 = services.displaySetService
         .getActiveDisplaySets()
-        .find(set => set.SeriesDescription === 'AX FLAIR');
+        .find(set => set.SeriesDescription === 'AX T2 FSE');
       services.viewportGridService.setDisplaySetsForViewport({
         viewportId: services.viewportGridService.getActiveViewportId(),
-        displaySetInstanceUIDs: [flair!.displaySetInstanceUID],
+        displaySetInstanceUIDs: [t2!.displaySetInstanceUID],
       });
     });
     observer.observe(document.body, { subtree: true, childList: true, attributes: true });
@@ -190,21 +190,21 @@ test('Stop ends a run and says so; showing another series stops it too; neither 
   ).resolves.toBe('none');
   expect(await analysed(page)).toBeLessThan(24);
 
-  await onFirstResult(page, 'show FLAIR');
+  await onFirstResult(page, 'show T2');
   await page.locator('[data-cy="tuberlens-detect"]').click();
   await eventually(async () =>
     expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
-      'AX FLAIR'
+      'AX T2 FSE'
     )
   );
   await page.evaluate(() => {
     const { services } = window as unknown as HostWindow;
-    const t2 = services.displaySetService
+    const flair = services.displaySetService
       .getActiveDisplaySets()
-      .find(set => set.SeriesDescription === 'AX T2 FSE');
+      .find(set => set.SeriesDescription === 'AX FLAIR');
     services.viewportGridService.setDisplaySetsForViewport({
       viewportId: services.viewportGridService.getActiveViewportId(),
-      displaySetInstanceUIDs: [t2!.displaySetInstanceUID],
+      displaySetInstanceUIDs: [flair!.displaySetInstanceUID],
     });
   });
   await waitForPhase(page, 'stopped');

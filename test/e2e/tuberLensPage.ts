@@ -45,7 +45,7 @@ export interface HostWindow {
 }
 
 /**
- * Opens a demo study from the worklist in TuberLens, on its axial T2 series with a model available,
+ * Opens a demo study from the worklist in TuberLens, on its axial FLAIR series with a model available,
  * recording every request the page makes and every error it logs. `query` goes on the worklist's
  * address, e.g. "?tuberlensBackend=webgl".
  */
@@ -65,7 +65,7 @@ export async function openStudy(
   await page.waitForURL(/\/tuberlens\?StudyInstanceUIDs=/);
   await eventually(async () =>
     expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
-      'AX T2 FSE'
+      'AX FLAIR'
     )
   );
   await eventually(async () => expect(await renderedFraction(page)).toBeGreaterThan(0.1));

@@ -37,7 +37,7 @@ test('series attributes prefer the display set and fall back to its first instan
   ).toBe('from set');
 });
 
-test('the protocol ranks axial T2/FLAIR above T2/FLAIR above axial, requires MR images, and honours the URL', () => {
+test('the protocol ranks axial FLAIR above axial T2 above T2/FLAIR above axial, requires MR images, and honours the URL', () => {
   const [{ name, protocol }] = getHangingProtocolModule();
   expect(name).toBe(HANGING_PROTOCOL_ID);
   expect(protocol.id).toBe(HANGING_PROTOCOL_ID);
@@ -50,5 +50,11 @@ test('the protocol ranks axial T2/FLAIR above T2/FLAIR above axial, requires MR 
     weight(CONTRAST_ATTRIBUTE) + weight(PLANE_ATTRIBUTE)
   );
   expect(weight(CONTRAST_ATTRIBUTE)).toBeGreaterThan(weight(PLANE_ATTRIBUTE));
+  const flairBonus = rules.find(
+    rule => rule.attribute === CONTRAST_ATTRIBUTE && 'equals' in rule.constraint
+  )!;
+  expect(flairBonus.constraint).toEqual({ equals: { value: 'FLAIR' } });
+  expect(flairBonus.weight).toBeGreaterThan(0);
+  expect(flairBonus.weight).toBeLessThan(weight(PLANE_ATTRIBUTE));
   expect(protocol.stages[0].viewports[0].displaySets[0].id).toBe('tuberSeries');
 });
