@@ -154,9 +154,23 @@ async function modelCard(
       'Trained and tested on synthetic images only; performance on real scans has not been measured.',
       'Axial T2-weighted and FLAIR MR only; other contrasts, planes and modalities are out of scope.',
       'Slice-level decisions; tubers under 20 mm² on a slice are not targeted.',
+      contrastLimitation(evaluation),
     ],
     files,
   };
+}
+
+/** How much the result depends on the contrast, from the test set's per-contrast AUC. */
+function contrastLimitation(evaluation: Evaluation): string {
+  const ranked = Object.entries(evaluation.slices.byContrast).sort(([, a], [, b]) => b.auc - a.auc);
+  const listed = ranked.map(([contrast, { auc }]) => `${contrast} ${auc.toFixed(2)}`).join(', ');
+  const [best] = ranked;
+  const worst = ranked[ranked.length - 1];
+  const advice =
+    best[1].auc - worst[1].auc > 0.05
+      ? `; read its ${best[0]} results first, and its ${worst[0]} results with care`
+      : '';
+  return `Slice AUC by contrast on the synthetic test set: ${listed}${advice}.`;
 }
 
 main().catch(error => {
