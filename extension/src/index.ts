@@ -1,6 +1,7 @@
 import { getCommandsModule } from './commandsModule';
 import { getCustomizationModule } from './customizationModule';
 import { DetectionController } from './detectionController';
+import { withDiagnostics } from './diagnostics';
 import { getHangingProtocolModule, registerSeriesAttributes } from './hangingProtocolModule';
 import { BACKEND_QUERY_PARAMETER, EXTENSION_ID } from './id';
 import { ModelStatus } from './modelStatus';
@@ -47,11 +48,13 @@ const extension = {
       configuration?.modelsUrl ?? DEFAULT_MODELS_URL,
       sameOriginFetch
     );
-    const host = ohifDetectionHost(
-      services,
-      extensionManager,
-      sameOriginFetch,
-      forcedBackends(location.search)
+    const host = withDiagnostics(
+      ohifDetectionHost(
+        services,
+        extensionManager,
+        sameOriginFetch,
+        forcedBackends(location.search)
+      )
     );
     const detection = new DetectionController(services, modelStatus, host);
     const segHost = ohifSegHost(services, extensionManager, commandsManager);

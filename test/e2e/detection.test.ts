@@ -8,7 +8,15 @@ import { initialiseNodeBackend } from '../../models/pipeline/tfBackend';
 import { WEIGHTS_FILE } from '../../models/pipeline/training/modelFiles';
 import { writeModelPackage } from '../fixtures/tuberModel';
 import { eventually, launchChromium, startTuberLens, type RunningServer } from './harness';
-import { openStudy, waitForPhase, type HostWindow } from './tuberLensPage';
+import {
+  enterStudy,
+  openStudy,
+  statusOf,
+  tensorCount,
+  tensorCountAfterWarmUp,
+  waitForPhase,
+  type HostWindow,
+} from './tuberLensPage';
 
 /**
  * "Detect tubers" in the viewer, end to end, with an untrained fixture model: what runs, what the
@@ -152,7 +160,7 @@ test('the strip jumps to a slice, the threshold flags slices, and the layer togg
  * Does `act` in the page as soon as the first slice is analysed: with a small model a whole series
  * takes about a second, too little for a test to catch between two of its own round trips.
  */
-async function onFirstResult(page: Page, act: 'stop' | 'show T2') {
+async function onFirstResult(page: Page, act: 'stop' | 'show T2' | 'leave study') {
   await page.evaluate(action => {
     const observer = new MutationObserver(() => {
       const progress = document.querySelector<HTMLProgressElement>(
@@ -162,6 +170,10 @@ async function onFirstResult(page: Page, act: 'stop' | 'show T2') {
       observer.disconnect();
       if (action === 'stop') {
         document.querySelector<HTMLButtonElement>('[data-cy="tuberlens-stop"]')?.click();
+        return;
+      }
+      if (action === 'leave study') {
+        history.back();
         return;
       }
       const { services } = window as unknown as HostWindow;
@@ -212,6 +224,104 @@ test('Stop ends a run and says so; showing another series stops it too; neither 
     'Stopped: another series is displayed.'
   );
   expect(await analysed(page)).toBeLessThan(24);
+  expect(problems).toEqual([]);
+  await page.close();
+}, 420_000);
+
+/** Resolves with the detection phase the panel last showed before it closed, as its study closed. */
+function phaseWhenPanelCloses(page: Page): Promise<string | null> {
+  return page.evaluate(
+    () =>
+      new Promise<string | null>(resolve => {
+        let last: string | null = null;
+        const observer = new MutationObserver(() => {
+          const section = document.querySelector('[data-cy="tuberlens-detection"]');
+          if (section) {
+            last = section.getAttribute('data-status');
+            return;
+          }
+          observer.disconnect();
+          resolve(last);
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+      })
+  );
+}
+
+/** The active viewport's display set, and the TuberLens layers: on that viewport, and in all. */
+function tuberLensLayers(page: Page) {
+  return page.evaluate(() => {
+    const { services } = window as unknown as HostWindow;
+    const viewportId = services.viewportGridService.getActiveViewportId();
+    const [displaySetInstanceUID] =
+      services.viewportGridService.getDisplaySetsUIDsForViewport(viewportId);
+    const ours = (segmentationId: string) => segmentationId.startsWith('tuberlens-');
+    return {
+      displaySetInstanceUID,
+      onViewport: services.segmentationService
+        .getSegmentationRepresentations(viewportId)
+        .map(({ segmentationId }) => segmentationId)
+        .filter(ours),
+      all: services.segmentationService
+        .getSegmentations()
+        .map(({ segmentationId }) => segmentationId)
+        .filter(ours),
+    };
+  });
+}
+
+test('going to another study mid-run stops the run: nothing of it reaches the new study, where Detect runs as usual', async () => {
+  const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
+  const tsc = (await tuberLensLayers(page)).displaySetInstanceUID;
+  const lastPhase = phaseWhenPanelCloses(page);
+  await onFirstResult(page, 'leave study');
+  await page.locator('[data-cy="DetectTubers"]').click();
+  await expect(lastPhase).resolves.toBe('running');
+  await page.waitForURL(url => !url.pathname.startsWith('/tuberlens'));
+  await enterStudy(page, 'SYNTHETIC BRAIN MRI - CONTROL');
+
+  await expect(statusOf(page, 'tuberlens-detection')).resolves.toBe('idle');
+  for (const stale of ['verdict', 'slice-bar', 'progress', 'detection-message'])
+    await expect(page.locator(`[data-cy="tuberlens-${stale}"]`).count()).resolves.toBe(0);
+  const control = await tuberLensLayers(page);
+  expect(control.displaySetInstanceUID).not.toBe(tsc);
+  expect(control.onViewport).toEqual([]);
+  expect(control.all).not.toContain(`tuberlens-gradCam-${tsc}`);
+
+  await page.locator('[data-cy="DetectTubers"]').click();
+  await waitForPhase(page, 'complete');
+  const bars = await page.locator('[data-cy="tuberlens-slice-bar"]').count();
+  expect(bars).toBe(24);
+  await expect(
+    page.locator('[data-cy="tuberlens-slice-bar"][data-analysed="true"]').count()
+  ).resolves.toBe(bars);
+  await expect(
+    page.locator('[data-cy="tuberlens-verdict"]').getAttribute('data-verdict')
+  ).resolves.toMatch(/^(positive|negative)$/);
+  await expect(tuberLensLayers(page)).resolves.toMatchObject({
+    onViewport: [`tuberlens-gradCam-${control.displaySetInstanceUID}`],
+  });
+  expect(problems).toEqual([]);
+  await page.close();
+}, 420_000);
+
+test('each run leaves TF.js with the tensors it held right after the warm-up', async () => {
+  const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
+  const afterWarmUp = tensorCountAfterWarmUp(page);
+  await page.locator('[data-cy="DetectTubers"]').click();
+  await waitForPhase(page, 'complete');
+  const baseline = await afterWarmUp;
+  expect(baseline).toBeGreaterThan(0);
+  await expect(tensorCount(page)).resolves.toBe(baseline);
+
+  // The saliency layer's checkbox runs detection again, now with saliency.
+  const rerun = page.waitForSelector(
+    '[data-cy="tuberlens-detection"]:not([data-status="complete"])'
+  );
+  await page.locator('[data-cy="tuberlens-layer-saliency"]').check();
+  await rerun;
+  await waitForPhase(page, 'complete');
+  await expect(tensorCount(page)).resolves.toBe(baseline);
   expect(problems).toEqual([]);
   await page.close();
 }, 420_000);

@@ -1,8 +1,12 @@
 import type { Browser, Page } from 'playwright-core';
 import { eventually, renderedFraction, watchPage, type RunningServer } from './harness';
 
-/** The viewer's globals, for what a test reads from the page: its services and cornerstone. */
+/**
+ * The viewer's globals, for what a test reads from the page: its services, cornerstone and
+ * TuberLens's read-only diagnostics.
+ */
 export interface HostWindow {
+  tuberlens: { tensorCount(): number | undefined };
   services: {
     viewportGridService: {
       getActiveViewportId(): string;
@@ -21,6 +25,7 @@ export interface HostWindow {
       }>;
     };
     segmentationService: {
+      getSegmentationRepresentations(viewportId: string): Array<{ segmentationId: string }>;
       getSegmentations(): Array<{
         segmentationId: string;
         label: string;
@@ -60,6 +65,12 @@ export async function openStudy(
   const requests: string[] = [];
   page.on('request', request => requests.push(request.url()));
   await page.goto(`${server.url}/${query}`);
+  await enterStudy(page, studyDescription);
+  return { page, problems, requests };
+}
+
+/** From the worklist, opens a demo study in TuberLens and waits as openStudy does. */
+export async function enterStudy(page: Page, studyDescription: string) {
   await page.getByText(studyDescription, { exact: true }).first().click();
   await page.getByRole('button', { name: 'TuberLens', exact: true }).click();
   await page.waitForURL(/\/tuberlens\?StudyInstanceUIDs=/);
@@ -72,7 +83,6 @@ export async function openStudy(
   await eventually(async () =>
     expect(await statusOf(page, 'tuberlens-model-status')).toBe('available')
   );
-  return { page, problems, requests };
 }
 
 export const statusOf = (page: Page, testId: string) =>
@@ -82,4 +92,31 @@ export async function waitForPhase(page: Page, phase: string, timeoutMs = 240_00
   await page.waitForSelector(`[data-cy="tuberlens-detection"][data-status="${phase}"]`, {
     timeout: timeoutMs,
   });
+}
+
+/** TF.js's live tensor count in the page; undefined until the detection engine has loaded. */
+export const tensorCount = (page: Page) =>
+  page.evaluate(() => (window as unknown as HostWindow).tuberlens.tensorCount());
+
+/**
+ * Resolves with TF.js's tensor count at the first change to the page once the engine has loaded and
+ * warmed up; rejects if the run that loads it has analysed a slice by then. Call before that run.
+ */
+export function tensorCountAfterWarmUp(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const observer = new MutationObserver(() => {
+          const count = (window as unknown as HostWindow).tuberlens.tensorCount();
+          if (count === undefined) return;
+          observer.disconnect();
+          const progress = document.querySelector<HTMLProgressElement>(
+            '[data-cy="tuberlens-progress"]'
+          );
+          if (progress && progress.value === 0) resolve(count);
+          else reject(new Error('The run analysed slices before the warm-up count was read.'));
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+      })
+  );
 }

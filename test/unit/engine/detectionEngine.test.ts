@@ -121,6 +121,16 @@ describe('a verified model on the wasm backend', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   }, 60_000);
 
+  test('tells TF.js’s live tensor count, for leak checks outside the engine', async () => {
+    const baseline = engine.tensorCount();
+    expect(baseline).toBe(tf.memory().numTensors);
+    const extra = tf.zeros([2]);
+    expect(engine.tensorCount()).toBe(baseline + 1);
+    extra.dispose();
+    await engine.run(slices.slice(0, 2), { saliency: true });
+    expect(engine.tensorCount()).toBe(baseline);
+  }, 60_000);
+
   test('stops at once when aborted, delivering nothing after the Stop and leaking nothing', async () => {
     const baseline = tf.memory().numTensors;
     const controller = new AbortController();

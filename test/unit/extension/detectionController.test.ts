@@ -111,6 +111,24 @@ test('Stop ends the run with no verdict, keeping what was analysed', async () =>
   expect(seriesVerdict(detection.current.slices, 0.5)).toBeUndefined();
 });
 
+test('closing the study mid-run stops the engine: no slice after the close is analysed', async () => {
+  const hold = deferred();
+  const fake = fakeDetection(6, PROBABILITIES, {
+    displayed: 'img:3',
+    gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
+  });
+  const detection = fake.detection();
+  const running = detection.detect();
+  await new Promise(resolve => setTimeout(resolve, 0));
+  detection.close();
+  hold.resolve();
+  await running;
+
+  expect(fake.engineRuns).toHaveLength(1);
+  expect(detection.current.phase).toBe('idle');
+  expect(detection.current.analysed).toBe(0);
+});
+
 test('displaying another series stops the run; the same series does not', async () => {
   const hold = deferred();
   const fake = fakeDetection(6, PROBABILITIES, {

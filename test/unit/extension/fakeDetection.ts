@@ -105,6 +105,7 @@ export function fakeDetection(
         return result;
       });
     },
+    tensorCount: () => 0,
     dispose() {},
   };
   const host: DetectionHost = {

@@ -43,6 +43,8 @@ export interface DetectionEngine {
    * never leaks tensors.
    */
   run(slices: Float32Array[], options?: RunOptions): Promise<SliceResult[]>;
+  /** TF.js's live tensor count on the page (tf.memory().numTensors), for leak checks. */
+  tensorCount(): number;
   dispose(): void;
 }
 
@@ -153,6 +155,10 @@ class TfDetectionEngine implements DetectionEngine {
     return undefined;
   }
 
+  tensorCount(): number {
+    return this.sessions.runtime.tf.memory().numTensors;
+  }
+
   private checkSlices(slices: Float32Array[]): void {
     const pixels = inputSize(this.card);
     const wrong = slices.findIndex(slice => slice.length !== pixels);
@@ -172,7 +178,7 @@ class TfDetectionEngine implements DetectionEngine {
 /** Opens the model on the backends still to try, in order, until one runs it. */
 class SessionOpener {
   constructor(
-    private readonly runtime: TfRuntime,
+    readonly runtime: TfRuntime,
     private readonly modelPackage: ModelPackage,
     private readonly settings: {
       /** Backends not tried yet, in order. */
