@@ -13,7 +13,12 @@ import {
   UPPER_CLIP,
   type SliceInput,
 } from '../extension/src/core/preprocessing';
-import { classifySeries } from '../extension/src/core/seriesClassification';
+import {
+  classifyContrast,
+  classifySeries,
+  type Contrast,
+  type SeriesAttributes,
+} from '../extension/src/core/seriesClassification';
 import { encodePng } from '../models/pipeline/synthesis/png';
 import { NiftiError, readNifti } from '../models/pipeline/synthesis/nifti';
 import { loadModel, sha256File, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
@@ -40,7 +45,13 @@ interface SeriesInput {
   seriesDescription: string;
   slices: Slice[];
   skipped?: string;
+  /** Why the result may not hold, though the series could be read. */
+  warning?: string;
 }
+
+/** The warning for series the model was not made for, as the viewer's panel words it. */
+const NOT_T2_OR_FLAIR =
+  'not T2 or FLAIR by its description or sequence: the model was trained on axial T2 and FLAIR only, so this result is out of scope';
 
 interface ModelCard {
   name: string;
@@ -106,6 +117,7 @@ async function predictSeries(
   const base = {
     ...(series.seriesInstanceUID ? { seriesInstanceUID: series.seriesInstanceUID } : {}),
     seriesDescription: series.seriesDescription,
+    ...(series.warning ? { warning: series.warning } : {}),
   };
   if (series.skipped)
     return { ...base, skipped: series.skipped, probability: null, positive: null, instances: [] };
@@ -153,6 +165,7 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
       description: string;
       modality: string;
       orientation?: number[];
+      contrast: Contrast;
       slices: Slice[];
       problems: string[];
     }
@@ -171,6 +184,7 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
       description: String(dataset.SeriesDescription ?? ''),
       modality: String(dataset.Modality ?? ''),
       orientation: numbers(dataset.ImageOrientationPatient),
+      contrast: classifyContrast(dataset as SeriesAttributes),
       slices: [],
       problems: [],
     };
@@ -195,6 +209,7 @@ function seriesInput(
     description: string;
     modality: string;
     orientation?: number[];
+    contrast: Contrast;
     slices: Slice[];
     problems: string[];
   }
@@ -221,7 +236,7 @@ function seriesInput(
   }).plane;
   if (plane !== 'axial')
     return { ...base, slices: [], skipped: `series ${uid} is not axial (plane: ${plane})` };
-  return base;
+  return entry.contrast === 'other' ? { ...base, warning: NOT_T2_OR_FLAIR } : base;
 }
 
 type Dataset = Record<string, unknown>;
@@ -396,6 +411,7 @@ function humanReadable(document: {
     probability: number | null;
     positive: boolean | null;
     skipped?: string;
+    warning?: string;
     instances: unknown[];
   }>;
 }): string {
@@ -404,7 +420,7 @@ function humanReadable(document: {
     lines.push(
       series.skipped
         ? `${series.seriesDescription || '(no description)'}: skipped, ${series.skipped}`
-        : `${series.seriesDescription || '(no description)'}: ${series.positive ? 'TUBERS SUSPECTED' : 'no tuber found'} (highest slice probability ${series.probability!.toFixed(3)}, ${series.instances.length} slices)`
+        : `${series.seriesDescription || '(no description)'}: ${series.positive ? 'TUBERS SUSPECTED' : 'no tuber found'} (highest slice probability ${series.probability!.toFixed(3)}, ${series.instances.length} slices)${series.warning ? `; WARNING: ${series.warning}` : ''}`
     );
   }
   return lines.join('\n');

@@ -41,6 +41,7 @@ interface PredictDocument {
     probability: number | null;
     positive: boolean | null;
     skipped?: string;
+    warning?: string;
     instances: Array<{
       sopInstanceUID?: string;
       instanceNumber?: number;
@@ -90,6 +91,7 @@ test('a DICOM folder: one JSON document with the series and every instance, in s
   expect(result.series).toHaveLength(1);
   const [series] = result.series;
   expect(series.seriesDescription).toBe('FSE PD AXIAL OBL');
+  expect(series.warning).toMatch(/not T2 or FLAIR/);
   expect(series.instances).toHaveLength(20);
   const probabilities = series.instances.map(instance => instance.probability);
   expect(series.probability).toBe(Math.max(...probabilities));
@@ -102,7 +104,7 @@ test('a DICOM folder: one JSON document with the series and every instance, in s
   expect(new Set(series.instances.map(instance => instance.instanceNumber)).size).toBe(20);
 }, 120_000);
 
-test('files in any order and nested folders, several series: non-axial series are reported as skipped', () => {
+test('files in any order and nested folders, several series: non-axial series are skipped, non-T2/FLAIR ones warned', () => {
   const study = join(directory, 'study');
   writeStudy(join(study, 'nested', 'deeper'), MULTI_SERIES_STUDY_UID, MULTI_SERIES);
   const result = document(study);
@@ -116,7 +118,9 @@ test('files in any order and nested folders, several series: non-axial series ar
   });
   expect(byDescription['SAG T2 FSE'].skipped).toMatch(/not axial \(plane: sagittal\)/);
   expect(byDescription['AX T2 FSE'].instances).toHaveLength(5);
+  expect(byDescription['AX T2 FSE'].warning).toBeUndefined();
   expect(byDescription['AX T1 SE'].instances).toHaveLength(5);
+  expect(byDescription['AX T1 SE'].warning).toMatch(/^not T2 or FLAIR .* out of scope$/);
 }, 120_000);
 
 test('a NIfTI volume: instances carry the slice index; --cam writes Grad-CAM and saliency PNGs', () => {
