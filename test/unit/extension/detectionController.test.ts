@@ -1,5 +1,5 @@
 import { seriesVerdict } from '../../../extension/src/core/seriesReport';
-import { STOP_REASONS } from '../../../extension/src/detectionController';
+import { STOP_REASONS, type DetectionController } from '../../../extension/src/detectionController';
 import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
 
 const PROBABILITIES = {
@@ -91,18 +91,31 @@ test('shows the displayed slice’s result before the rest has been read', async
   expect(detection.current.phase).toBe('complete');
 });
 
-test('Stop ends the run with no verdict, keeping what was analysed', async () => {
+/**
+ * A run of six slices whose displayed slice (img:3) is analysed at once while the others wait for
+ * `finish`, which releases them and resolves when the run is over.
+ */
+async function heldRun(beforeDetect: (detection: DetectionController) => void = () => {}) {
   const hold = deferred();
   const fake = fakeDetection(6, PROBABILITIES, {
     displayed: 'img:3',
     gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
   });
   const detection = fake.detection();
+  beforeDetect(detection);
   const running = detection.detect();
   await new Promise(resolve => setTimeout(resolve, 0));
+  const finish = async () => {
+    hold.resolve();
+    await running;
+  };
+  return { fake, detection, finish };
+}
+
+test('Stop ends the run with no verdict, keeping what was analysed', async () => {
+  const { fake, detection, finish } = await heldRun();
   detection.stop();
-  hold.resolve();
-  await running;
+  await finish();
 
   expect(detection.current.phase).toBe('stopped');
   expect(detection.current.message).toBe(STOP_REASONS.user);
@@ -112,17 +125,9 @@ test('Stop ends the run with no verdict, keeping what was analysed', async () =>
 });
 
 test('closing the study mid-run stops the engine: no slice after the close is analysed', async () => {
-  const hold = deferred();
-  const fake = fakeDetection(6, PROBABILITIES, {
-    displayed: 'img:3',
-    gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
-  });
-  const detection = fake.detection();
-  const running = detection.detect();
-  await new Promise(resolve => setTimeout(resolve, 0));
+  const { fake, detection, finish } = await heldRun();
   detection.close();
-  hold.resolve();
-  await running;
+  await finish();
 
   expect(fake.engineRuns).toHaveLength(1);
   expect(detection.current.phase).toBe('idle');
@@ -130,20 +135,12 @@ test('closing the study mid-run stops the engine: no slice after the close is an
 });
 
 test('displaying another series stops the run; the same series does not', async () => {
-  const hold = deferred();
-  const fake = fakeDetection(6, PROBABILITIES, {
-    displayed: 'img:3',
-    gate: imageId => (imageId === 'img:3' ? undefined : hold.promise),
-  });
-  const detection = fake.detection();
-  const unwatch = detection.watchDisplayedSeries();
-  const running = detection.detect();
-  await new Promise(resolve => setTimeout(resolve, 0));
+  let unwatch = () => {};
+  const { fake, detection, finish } = await heldRun(d => (unwatch = d.watchDisplayedSeries()));
   fake.mocks.display('t2');
   expect(detection.current.phase).toBe('running');
   fake.mocks.display('flair');
-  hold.resolve();
-  await running;
+  await finish();
 
   expect(detection.current.phase).toBe('stopped');
   expect(detection.current.message).toBe(STOP_REASONS.seriesChanged);
