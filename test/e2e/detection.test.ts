@@ -275,9 +275,14 @@ test('going to another study mid-run stops the run: nothing of it reaches the ne
   const tsc = (await tuberLensLayers(page)).displaySetInstanceUID;
   const lastPhase = phaseWhenPanelCloses(page);
   await onFirstResult(page, 'leave study');
+  // The fixture model reads a series in well under a second, faster than the viewer leaves a
+  // study; a slowed-down CPU keeps the run going until the study closes.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
   await page.locator('[data-cy="DetectTubers"]').click();
   await expect(lastPhase).resolves.toBe('running');
   await page.waitForURL(url => !url.pathname.startsWith('/tuberlens'));
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   await enterStudy(page, 'SYNTHETIC BRAIN MRI - CONTROL');
 
   await expect(statusOf(page, 'tuberlens-detection')).resolves.toBe('idle');
