@@ -159,17 +159,7 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
   if (!info) throw new PredictInputError(`${path} does not exist.`);
   if (info.isFile() && /\.nii(\.gz)?$/i.test(path)) return [await niftiSeries(path)];
   const files = info.isDirectory() ? await listFiles(path) : [path];
-  const bySeries = new Map<
-    string,
-    {
-      description: string;
-      modality: string;
-      orientation?: number[];
-      contrast: Contrast;
-      slices: Slice[];
-      problems: string[];
-    }
-  >();
+  const bySeries = new Map<string, SeriesFiles>();
   for (const file of files) {
     let parsed;
     try {
@@ -203,17 +193,17 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
   return series;
 }
 
-function seriesInput(
-  uid: string,
-  entry: {
-    description: string;
-    modality: string;
-    orientation?: number[];
-    contrast: Contrast;
-    slices: Slice[];
-    problems: string[];
-  }
-): SeriesInput {
+/** What the files of one series gave: its first file's attributes, its slices, what went wrong. */
+interface SeriesFiles {
+  description: string;
+  modality: string;
+  orientation?: number[];
+  contrast: Contrast;
+  slices: Slice[];
+  problems: string[];
+}
+
+function seriesInput(uid: string, entry: SeriesFiles): SeriesInput {
   const base = {
     seriesInstanceUID: uid,
     seriesDescription: entry.description,
