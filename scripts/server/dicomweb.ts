@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { joinMultipart } from '../../extension/src/core/dicomweb/multipart';
 import { frameBytes, readDicomFile } from './dicomFile';
 import type { DicomStore } from './dicomStore';
 import { searchInstances, searchSeries, searchStudies } from './qido';
@@ -50,6 +50,7 @@ const ROUTES: Array<
   ],
   [new RegExp(`^/studies/${UID}/series/${UID}/instances/${UID}/frames/([0-9,]+)$`), sendFrames],
   [new RegExp(`^/studies/${UID}/series/${UID}/instances/${UID}$`), sendInstance],
+  [new RegExp(`^/studies/${UID}/series/${UID}$`), sendSeries],
 ];
 
 /**
@@ -107,6 +108,18 @@ async function sendInstance(
   sendMultipart(res, 'application/dicom', 'application/dicom', [await readFile(stored.path)]);
 }
 
+async function sendSeries(
+  store: DicomStore,
+  [study, series]: string[],
+  _: URLSearchParams,
+  res: ServerResponse
+) {
+  const instances = store.instances(study, series);
+  if (instances.length === 0) return sendError(res, 404, `Series ${series} is not in the archive.`);
+  const files = await Promise.all(instances.map(instance => readFile(instance.path)));
+  sendMultipart(res, 'application/dicom', 'application/dicom', files);
+}
+
 function sendMetadata(res: ServerResponse, instances: Array<{ metadata: object }>) {
   if (instances.length === 0)
     return sendError(res, 404, 'No such study, series or instance in the archive.');
@@ -122,18 +135,9 @@ function sendJson(res: ServerResponse, body: unknown) {
 }
 
 function sendMultipart(res: ServerResponse, type: string, partType: string, parts: Uint8Array[]) {
-  const boundary = randomUUID();
-  const chunks: Uint8Array[] = [];
-  for (const part of parts) {
-    chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Type: ${partType}\r\n\r\n`),
-      part,
-      Buffer.from('\r\n')
-    );
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  res.writeHead(200, { 'Content-Type': `multipart/related; type="${type}"; boundary=${boundary}` });
-  res.end(Buffer.concat(chunks));
+  const { body, contentType } = joinMultipart(parts, { type, partType });
+  res.writeHead(200, { 'Content-Type': contentType });
+  res.end(body);
 }
 
 export function sendError(res: ServerResponse, status: number, message: string) {
