@@ -12,7 +12,7 @@ export const PAPER_RESULTS: Record<MetricName, number> = {
   auc: 0.99,
 };
 
-const LABELS: Record<MetricName, string> = {
+export const METRIC_LABELS: Record<MetricName, string> = {
   sensitivity: 'Sensitivity',
   specificity: 'Specificity',
   ppv: 'PPV',
@@ -22,7 +22,7 @@ const LABELS: Record<MetricName, string> = {
   auc: 'AUC',
 };
 
-function formatInterval({ estimate, low, high }: Interval): string {
+export function formatInterval({ estimate, low, high }: Interval): string {
   if (Number.isNaN(estimate)) return 'n/a';
   return `${estimate.toFixed(3)} (${low.toFixed(3)}–${high.toFixed(3)})`;
 }
@@ -58,7 +58,7 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
   const { slices, patients, pointingGame } = evaluation;
   const rows = METRIC_NAMES.map(
     name =>
-      `| ${LABELS[name]} | ${formatInterval(slices.metrics[name])} | ${formatInterval(patients.metrics[name])} | ${PAPER_RESULTS[name].toFixed(2)} |`
+      `| ${METRIC_LABELS[name]} | ${formatInterval(slices.metrics[name])} | ${formatInterval(patients.metrics[name])} | ${PAPER_RESULTS[name].toFixed(2)} |`
   );
   const confusion = (c: Evaluation['slices']['confusion']) =>
     `| | called tuber | called no tuber |\n| --- | --- | --- |\n| tuber | ${c.truePositives} | ${c.falseNegatives} |\n| no tuber | ${c.falsePositives} | ${c.trueNegatives} |`;

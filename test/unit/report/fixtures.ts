@@ -1,0 +1,90 @@
+import {
+  formatResultRow,
+  RESULTS_CSV_COLUMNS,
+  type ResultRow,
+} from '../../../scripts/report/resultsCsv';
+import { toCsvLine } from '../../../scripts/csv';
+
+/** A stored FLAIR result of tuber-net 1.0.0 at threshold 0.5; `changes` override any column. */
+export function resultRow(changes: Partial<ResultRow> = {}): ResultRow {
+  const uid = changes.studyInstanceUID ?? '1.2.826.0.1.1';
+  const probability = changes.probability ?? 0.9;
+  return {
+    studyInstanceUID: uid,
+    patientId: `P-${uid.split('.').pop()}`,
+    studyDate: '20200131',
+    studyDescription: 'MRI BRAIN',
+    seriesInstanceUID: `${uid}.1`,
+    seriesDescription: 'AX FLAIR',
+    contrast: 'FLAIR',
+    status: 'stored',
+    probability,
+    positive: probability >= 0.5,
+    threshold: 0.5,
+    slices: 24,
+    flaggedSlices: probability >= 0.5 ? 3 : 0,
+    modelName: 'tuber-net',
+    modelVersion: '1.0.0',
+    segSopInstanceUID: `${uid}.2.1`,
+    srSopInstanceUID: `${uid}.3.1`,
+    processedAt: '2026-01-01T12:00:00Z',
+    message: '',
+    ...changes,
+  };
+}
+
+/** A study without a result: no series qualified, or the analysis failed. */
+export function rowWithoutResult(
+  status: 'no-series' | 'failed',
+  changes: Partial<ResultRow> = {}
+): ResultRow {
+  return resultRow({
+    seriesInstanceUID: '',
+    seriesDescription: '',
+    contrast: undefined,
+    status,
+    probability: undefined,
+    positive: undefined,
+    threshold: undefined,
+    slices: undefined,
+    flaggedSlices: undefined,
+    segSopInstanceUID: '',
+    srSopInstanceUID: '',
+    message: status === 'failed' ? 'the PACS answered 500' : 'no axial T2/FLAIR MR series',
+    ...changes,
+  });
+}
+
+export function resultsCsv(rows: ResultRow[]): string {
+  return toCsvLine(RESULTS_CSV_COLUMNS) + rows.map(formatResultRow).join('');
+}
+
+/**
+ * Four TSC studies (0.9, 0.8, 0.7, 0.3) and six controls (0.6, 0.4, 0.2, 0.1, 0.05, 0.01). At 0.5:
+ * TP 3, FN 1, FP 1, TN 5; a positive outranks a negative in 22 of the 24 pairs.
+ */
+const KNOWN_PROBABILITIES: Array<[number, boolean]> = [
+  [0.9, true],
+  [0.8, true],
+  [0.7, true],
+  [0.3, true],
+  [0.6, false],
+  [0.4, false],
+  [0.2, false],
+  [0.1, false],
+  [0.05, false],
+  [0.01, false],
+];
+
+/**
+ * Four TSC studies (0.9, 0.8, 0.7, 0.3) and six controls (0.6, 0.4, 0.2, 0.1, 0.05, 0.01). At 0.5:
+ * TP 3, FN 1, FP 1, TN 5; a TSC study outranks a control in 22 of the 24 pairs.
+ */
+export const KNOWN_COHORT = KNOWN_PROBABILITIES.map(([probability, tsc], n) => ({
+  row: resultRow({ studyInstanceUID: `1.2.826.0.1.${n + 1}`, probability }),
+  tsc,
+}));
+
+export function labelsCsv(labels: Array<[string, string]>): string {
+  return toCsvLine(['study_instance_uid', 'label']) + labels.map(pair => toCsvLine(pair)).join('');
+}

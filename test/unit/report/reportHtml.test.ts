@@ -1,0 +1,130 @@
+import { summariseCohort } from '../../../scripts/report/cohortSummary';
+import { renderReportHtml } from '../../../scripts/report/reportHtml';
+import type { ResultRow } from '../../../scripts/report/resultsCsv';
+import { KNOWN_COHORT, resultRow, rowWithoutResult } from './fixtures';
+
+const SOURCES = {
+  resultsFile: 'results.csv',
+  truthFile: 'labels.csv',
+  generatedAt: new Date('2026-02-03T04:05:06Z'),
+};
+
+function render(rows: ResultRow[], labelled = true): string {
+  const labels = new Map(KNOWN_COHORT.map(({ row, tsc }) => [row.studyInstanceUID, tsc]));
+  return renderReportHtml(
+    summariseCohort(rows, labelled ? labels : undefined),
+    labelled ? SOURCES : { ...SOURCES, truthFile: undefined }
+  );
+}
+
+const cohortRows = KNOWN_COHORT.map(({ row }) => row);
+const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
+
+describe('the HTML report', () => {
+  it('is self-contained: no script, stylesheet link, image or remote address to fetch', () => {
+    const html = render(cohortRows);
+    expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/<(script|link|img|iframe|object)\b/i);
+    expect(html).not.toMatch(/url\(|@import/i);
+    expect(html).toContain('<style>');
+  });
+
+  it('names its sources, the time, the model and the counts by status', () => {
+    const html = render([...cohortRows, rowWithoutResult('failed', { studyInstanceUID: '7.1' })]);
+    expect(html).toContain('results.csv: 11 studies');
+    expect(html).toContain('labels.csv: 10 labels; 0 of studies without a result');
+    expect(html).toContain('2026-02-03T04:05:06.000Z');
+    expect(html).toContain('tuber-net 1.0.0, threshold 0.5: 10 results');
+    expect(html).toContain('<td>failed</td><td class="number">1</td>');
+    expect(html).toContain('study 7.1: the PACS answered 500');
+  });
+
+  it('draws the histogram, the flagged slices chart and the ROC curve as inline SVG', () => {
+    const html = render(cohortRows);
+    expect(count(html, /<svg[\s\S]*?<\/svg>/g)).toBe(3);
+    expect(html).toContain('Series probability per study');
+    expect(html).toContain('threshold 0.500');
+    expect(html).toContain('Flagged slices per study');
+    expect(html).toContain('ROC, studies (AUC 0.917)');
+    expect(render(cohortRows, false)).not.toContain('ROC');
+  });
+
+  it('gives the metrics with intervals beside the paper, and the confusion matrix', () => {
+    const html = render(cohortRows);
+    expect(html).toMatch(
+      /<td>Sensitivity<\/td><td class="number">0\.750 \(.*?\)<\/td><td class="number">0\.95<\/td>/
+    );
+    expect(html).toMatch(
+      /<td>AUC<\/td><td class="number">0\.917 \(.*?\)<\/td><td class="number">0\.99<\/td>/
+    );
+    expect(html).toContain(
+      '<tr><th>TSC</th><td class="number">3</td><td class="number">1</td></tr>'
+    );
+    expect(html).toContain('rest on 10 labelled studies (4 TSC, 6 control)');
+    expect(html).toContain('Only 10 labelled studies: the 95 % intervals are wide.');
+  });
+
+  it('does not call 20 labelled studies few', () => {
+    const twice = [
+      ...cohortRows,
+      ...cohortRows.map(row => ({ ...row, studyInstanceUID: `${row.studyInstanceUID}.2` })),
+    ];
+    const labels = new Map(
+      KNOWN_COHORT.flatMap(({ row, tsc }) => [
+        [row.studyInstanceUID, tsc],
+        [`${row.studyInstanceUID}.2`, tsc],
+      ])
+    );
+    const html = renderReportHtml(summariseCohort(twice, labels), SOURCES);
+    expect(html).toContain('rest on 20 labelled studies');
+    expect(html).not.toContain('intervals are wide');
+  });
+
+  it('escapes HTML in patient IDs, descriptions and messages', () => {
+    const html = render([
+      resultRow({
+        patientId: '<img src=x onerror=alert(1)>',
+        seriesDescription: 'AX FLAIR & "T2" <b>',
+      }),
+      rowWithoutResult('failed', {
+        studyInstanceUID: '7.1',
+        patientId: "O'Brien",
+        message: '<script>alert(1)</script>',
+      }),
+    ]);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('AX FLAIR &amp; &quot;T2&quot; &lt;b&gt;');
+    expect(html).toContain('O&#39;Brien');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('warns about several model versions and reports each apart', () => {
+    const html = render([
+      ...cohortRows,
+      resultRow({ studyInstanceUID: '7.1', modelVersion: '2.0.0', threshold: 0.7 }),
+    ]);
+    expect(html).toContain('These results come from 2 model versions or thresholds');
+    expect(html).toContain('<h2>Results of tuber-net 1.0.0, threshold 0.5</h2>');
+    expect(html).toContain('<h2>Results of tuber-net 2.0.0, threshold 0.7</h2>');
+    expect(html).toContain('<th>Model</th>');
+    expect(render(cohortRows)).not.toContain('model versions or thresholds');
+  });
+
+  it('says so when no result has a label', () => {
+    const html = renderReportHtml(summariseCohort(cohortRows, new Map([['9.9', true]])), SOURCES);
+    expect(html).toContain(
+      'labels.csv: 1 label; 0 of studies without a result (no series or failed), 1 of studies not in the results'
+    );
+    expect(html).toContain('No result of this model has a truth label: no metrics.');
+    expect(html).not.toContain('<td>Sensitivity</td>');
+  });
+
+  it('still renders a results file without any result', () => {
+    const html = render([rowWithoutResult('no-series')], false);
+    expect(html).toContain('none: no study has a result');
+    expect(html).not.toContain('<svg');
+  });
+});
