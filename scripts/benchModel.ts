@@ -16,8 +16,12 @@ const SERIES_SLICES = 24;
 const SERIES_TARGET_MS = 500;
 const SPEED_UP_TARGET = 50;
 const REFERENCE_BATCH = 4;
-/** Timed repetitions after one warm-up; the cpu backend is ~60× slower, so it gets one. */
-const REPEATS: Record<NodeBackendName, number> = { wasm: 5, cpu: 1 };
+/**
+ * Timed repetitions after one warm-up: enough for a stable median on a shared (noisy) machine; the
+ * cpu backend is ~60× slower, so it gets one.
+ */
+const REPEATS: Record<NodeBackendName, number> = { wasm: 9, cpu: 1 };
+const REFERENCE_REPEATS = 5;
 
 interface SeriesTimings {
   backend: string;
@@ -66,7 +70,7 @@ async function referenceMsPerSlice(): Promise<number> {
   await initialiseNodeBackend('wasm');
   const reference = buildInceptionV3Reference();
   const batch = tf.randomUniform([REFERENCE_BATCH, 299, 299, 3]);
-  const ms = await medianMs(2, async () => {
+  const ms = await medianMs(REFERENCE_REPEATS, async () => {
     const output = reference.predict(batch) as tf.Tensor;
     await output.data();
     output.dispose();

@@ -1,11 +1,12 @@
 // npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0]
 // Selects, among the configs' trained candidates, the one with the lowest validation binary
 // cross-entropy (as the 2020 study selected InceptionV3), evaluates its best checkpoint on the untouched
-// test split and writes the model package into models/<name>/: model.json, weights.bin, model-card.json
+// test split and writes the model package into models/<name>/ (batch normalisations and ReLUs folded
+// into the convolutions): model.json, weights.bin, model-card.json
 // (with the threshold, metrics and SHA-256 of every file), report.md, report.json, roc.svg and
 // calibration.svg.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initialiseNodeBackend } from '../tfBackend';
@@ -21,7 +22,8 @@ import {
   trainingSetSpec,
   type TrainingConfig,
 } from '../training/config';
-import { loadModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
+import { foldIntoConvolutions } from '../training/foldIntoConvolutions';
+import { loadModel, saveModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
 import type { TrainingState } from '../training/train';
 import { loadTrainingSplit } from '../training/trainingSet';
 import { evaluateModel, type Evaluation } from './evaluate';
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
     loadTrainingSplit(setFolder, 'validation'),
     loadTrainingSplit(setFolder, 'test'),
   ]);
-  const model = await loadModel(join(runFolder, 'best'));
+  const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
+    GRAD_CAM_LAYER,
+  ]);
   const evaluation = await evaluateModel(
     model,
     validation,
@@ -59,9 +63,7 @@ async function main(): Promise<void> {
   );
 
   const packageFolder = join(ROOT, 'models', config.name);
-  await mkdir(packageFolder, { recursive: true });
-  for (const file of ['model.json', WEIGHTS_FILE])
-    await copyFile(join(runFolder, 'best', file), join(packageFolder, file));
+  await saveModel(model, packageFolder);
   const context = {
     name: config.name,
     version: values.version,
