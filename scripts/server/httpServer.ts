@@ -11,6 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream';
+import { plainQueryDelimiters } from '../../extension/src/core/dicomweb/dicomwebClient';
 import { renderAppConfig } from './appConfig';
 import type { DicomStore } from './dicomStore';
 import { handleDicomweb, sendError } from './dicomweb';
@@ -153,6 +154,7 @@ function proxy(
 ): Promise<void> {
   const root = upstream.pathname.replace(/\/$/, '');
   const target = new URL(root + rest, upstream);
+  target.search = plainQueryDelimiters(target.search);
   // The PACS credentials go only below its DICOMweb root: not to another host (//host/x) nor above
   // the root (../x), whatever the browser sends.
   if (target.origin !== upstream.origin || !`${target.pathname}/`.startsWith(`${root}/`)) {

@@ -12,11 +12,17 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** Starts `tuberlens serve` as a user would (the real CLI, on a free port) and waits until it listens. */
-export function startTuberLens(extraArgs: string[] = []): Promise<RunningServer> {
+/**
+ * Starts `tuberlens serve` (or `tuberlens pacs`) as a user would (the real CLI, on a free port) and
+ * waits until it listens.
+ */
+export function startTuberLens(
+  extraArgs: string[] = [],
+  command: 'serve' | 'pacs' = 'serve'
+): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin', 'tuberlens.mjs'), 'serve', '--port', '0', ...extraArgs],
+    [join(ROOT, 'bin', 'tuberlens.mjs'), command, '--port', '0', ...extraArgs],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -25,7 +31,7 @@ export function startTuberLens(extraArgs: string[] = []): Promise<RunningServer>
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => fail(new Error(`tuberlens serve did not start in time:\n${output}`)),
+      () => fail(new Error(`tuberlens ${command} did not start in time:\n${output}`)),
       // A first start downloads the viewer (about 50 MB) and renders the demo studies.
       300_000
     );
@@ -44,7 +50,9 @@ export function startTuberLens(extraArgs: string[] = []): Promise<RunningServer>
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', code => fail(new Error(`tuberlens serve exited with ${code}:\n${output}`)));
+    child.on('exit', code =>
+      fail(new Error(`tuberlens ${command} exited with ${code}:\n${output}`))
+    );
   });
 }
 

@@ -117,6 +117,18 @@ describe('DICOMweb proxy', () => {
     expect(received.headers.accept).toBe('application/dicom+json');
   });
 
+  it('sends the QIDO delimiters , ^ * ? of a query unencoded, which Orthanc 1.10 requires, and nothing else', async () => {
+    const upstream = await startUpstream();
+    const base = await startProxy(`http://${upstream.host}/dicom-web`);
+    const query =
+      'includefield=00081030%2C00080060&PatientName=%2ADemo%5ET%3FC&StudyDescription=A%20B%26C';
+    const response = await fetch(`${base}/dicomweb/studies/1.2%2C3/series?${query}`);
+    await response.arrayBuffer();
+    expect(upstream.requests.map(r => r.url)).toEqual([
+      '/dicom-web/studies/1.2%2C3/series?includefield=00081030,00080060&PatientName=*Demo^T?C&StudyDescription=A%20B%26C',
+    ]);
+  });
+
   it('decodes percent-encoded credentials and accepts an upstream path with a trailing slash', async () => {
     const upstream = await startUpstream();
     const base = await startProxy(`http://us%40er:p%3Ass%2Fword@${upstream.host}/dicom-web/`);
