@@ -22,7 +22,7 @@ import {
 import { encodePng } from '../models/pipeline/synthesis/png';
 import { NiftiError, readNifti } from '../models/pipeline/synthesis/nifti';
 import { loadModel, sha256File, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
-import { DicomFileError, frameBytes, parseDicom } from './server/dicomFile';
+import { DicomFileError, frameBytes, parseDicom, type DicomJson } from './server/dicomFile';
 
 export const PREDICT_USAGE = `Usage: tuberlens predict <DICOM folder or file | NIfTI volume> [--json] [--cam <dir>] [--model <folder>]
 
@@ -35,30 +35,45 @@ export class PredictInputError extends Error {}
 
 const ROOT = resolve(__dirname, '..');
 
-interface Slice extends SliceInput {
+export interface Slice extends SliceInput {
   key: { sopInstanceUID: string; instanceNumber: number } | { slice: number };
   position: number;
+  /** The instance's attributes (without pixel data), for slices read from DICOM files. */
+  metadata?: DicomJson;
 }
 
-interface SeriesInput {
+export interface SeriesInput {
   seriesInstanceUID?: string;
   seriesDescription: string;
+  /** In order along the slice normal. */
   slices: Slice[];
   skipped?: string;
   /** Why the result may not hold, though the series could be read. */
   warning?: string;
+  /** Why files of the series could not be read as slices, one entry per file. */
+  unreadable: string[];
 }
 
 /** The warning for series the model was not made for, as the viewer's panel words it. */
 const NOT_T2_OR_FLAIR =
   'not T2 or FLAIR by its description or sequence: the model was trained on axial T2 and FLAIR only, so this result is out of scope';
 
-interface ModelCard {
+export interface ModelCard {
   name: string;
   version: string;
   threshold: number;
   gradCamLayer: string;
 }
+
+/** A loaded model with its card and the SHA-256 of its weights. */
+export interface Detector {
+  model: tfl.LayersModel;
+  card: ModelCard;
+  sha256: string;
+}
+
+/** Slices run through the model at once. */
+const DETECTION_BATCH = 24;
 
 export async function predictCommand(args: string[], print: (text: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -74,7 +89,25 @@ export async function predictCommand(args: string[], print: (text: string) => vo
     throw new PredictInputError('Give exactly one DICOM folder, DICOM file or NIfTI volume.');
   const input = resolve(positionals[0]);
   const series = await readSeries(input);
-  const modelFolder = resolve(values.model);
+  const detector = await loadDetector(resolve(values.model));
+  const results = [];
+  for (const [index, entry] of series.entries()) {
+    results.push(
+      await predictSeries(
+        detector,
+        entry,
+        values.cam ? join(resolve(values.cam), `series-${index + 1}`) : undefined
+      )
+    );
+  }
+  detector.model.dispose();
+  const { name, version } = detector.card;
+  const document = { model: { name, version, sha256: detector.sha256 }, series: results };
+  print(values.json ? JSON.stringify(document) : humanReadable(document));
+}
+
+/** The model of a model folder (model-card.json beside the weights) on the Node wasm backend. */
+export async function loadDetector(modelFolder: string): Promise<Detector> {
   if (!existsSync(join(modelFolder, 'model-card.json'))) {
     throw new PredictInputError(
       `No model at ${modelFolder} (model-card.json missing): train and evaluate one first.`
@@ -84,36 +117,50 @@ export async function predictCommand(args: string[], print: (text: string) => vo
     await readFile(join(modelFolder, 'model-card.json'), 'utf8')
   ) as ModelCard;
   await initialiseNodeBackend('wasm');
-  const model = await loadModel(modelFolder);
-  const results = [];
-  for (const [index, entry] of series.entries()) {
-    results.push(
-      await predictSeries(
-        model,
-        card,
-        entry,
-        values.cam ? join(resolve(values.cam), `series-${index + 1}`) : undefined
-      )
-    );
-  }
-  model.dispose();
-  const document = {
-    model: {
-      name: card.name,
-      version: card.version,
-      sha256: await sha256File(join(modelFolder, WEIGHTS_FILE)),
-    },
-    series: results,
+  return {
+    model: await loadModel(modelFolder),
+    card,
+    sha256: await sha256File(join(modelFolder, WEIGHTS_FILE)),
   };
-  print(values.json ? JSON.stringify(document) : humanReadable(document));
 }
 
-async function predictSeries(
-  model: tfl.LayersModel,
-  card: ModelCard,
-  series: SeriesInput,
-  camFolder?: string
-) {
+/** Slices run through the model together, with their preprocessed input and Grad-CAM maps. */
+export interface DetectionBatch {
+  /** Index of the batch's first slice in the series. */
+  start: number;
+  slices: Slice[];
+  input: Float32Array;
+  tensor: tf.Tensor4D;
+  gradCams: Float32Array[];
+}
+
+/** Each slice's probability and Grad-CAM map (model grid, 0–1), as the viewer's engine makes them. */
+export async function detectSlices(
+  { model, card }: Detector,
+  slices: Slice[],
+  onBatch?: (batch: DetectionBatch) => Promise<void>
+): Promise<{ probabilities: number[]; gradCams: Float32Array[] }> {
+  const { size } = DEFAULT_PREPROCESSING;
+  const probabilities: number[] = [];
+  const gradCams: Float32Array[] = [];
+  for (let start = 0; start < slices.length; start += DETECTION_BATCH) {
+    const batch = slices.slice(start, start + DETECTION_BATCH);
+    const input = new Float32Array(batch.length * size * size);
+    batch.forEach((slice, n) => input.set(preprocessSlice(slice), n * size * size));
+    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
+    try {
+      const explanation = gradCam({ tf, tfl }, model, tensor, card.gradCamLayer);
+      probabilities.push(...explanation.probabilities);
+      gradCams.push(...explanation.maps);
+      await onBatch?.({ start, slices: batch, input, tensor, gradCams: explanation.maps });
+    } finally {
+      tensor.dispose();
+    }
+  }
+  return { probabilities, gradCams };
+}
+
+async function predictSeries(detector: Detector, series: SeriesInput, camFolder?: string) {
   const base = {
     ...(series.seriesInstanceUID ? { seriesInstanceUID: series.seriesInstanceUID } : {}),
     seriesDescription: series.seriesDescription,
@@ -121,35 +168,21 @@ async function predictSeries(
   };
   if (series.skipped)
     return { ...base, skipped: series.skipped, probability: null, positive: null, instances: [] };
-  const { size } = DEFAULT_PREPROCESSING;
-  const probabilities: number[] = [];
-  for (let start = 0; start < series.slices.length; start += 24) {
-    const batch = series.slices.slice(start, start + 24);
-    const input = new Float32Array(batch.length * size * size);
-    batch.forEach((slice, n) => input.set(preprocessSlice(slice), n * size * size));
-    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
-    const { probabilities: batchProbabilities, maps } = gradCam(
-      { tf, tfl },
-      model,
-      tensor,
-      card.gradCamLayer
-    );
-    probabilities.push(...batchProbabilities);
-    if (camFolder) {
-      const salient = saliency(tf, model, tensor).maps;
-      await writeOverlays(camFolder, batch, input, maps, salient, start);
-    }
-    tensor.dispose();
-  }
+  const { probabilities } = await detectSlices(
+    detector,
+    series.slices,
+    camFolder ? batch => writeOverlays(camFolder, batch, detector.model) : undefined
+  );
+  const { threshold } = detector.card;
   const probability = Math.max(...probabilities);
   return {
     ...base,
     probability,
-    positive: probability >= card.threshold,
+    positive: probability >= threshold,
     instances: series.slices.map((slice, n) => ({
       ...slice.key,
       probability: probabilities[n],
-      positive: probabilities[n] >= card.threshold,
+      positive: probabilities[n] >= threshold,
     })),
   };
 }
@@ -159,18 +192,32 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
   if (!info) throw new PredictInputError(`${path} does not exist.`);
   if (info.isFile() && /\.nii(\.gz)?$/i.test(path)) return [await niftiSeries(path)];
   const files = info.isDirectory() ? await listFiles(path) : [path];
-  const bySeries = new Map<string, SeriesFiles>();
-  for (const file of files) {
+  const reader = new DicomSeriesReader();
+  for (const file of files) reader.add(await readFile(file));
+  const series = reader.series();
+  if (series.length === 0)
+    throw new PredictInputError(`No DICOM image or NIfTI volume found at ${path}.`);
+  if (series.every(entry => entry.skipped))
+    throw new PredictInputError(series.map(entry => entry.skipped).join('; '));
+  return series;
+}
+
+/** DICOM files, in any order and of any series, grouped into series of slices. */
+export class DicomSeriesReader {
+  private readonly bySeries = new Map<string, SeriesFiles>();
+
+  /** Adds one file; a file that is not DICOM is passed over. */
+  add(bytes: Uint8Array): void {
     let parsed;
     try {
-      parsed = parseDicom(await readFile(file));
+      parsed = parseDicom(bytes);
     } catch (error) {
-      if (error instanceof DicomFileError) continue;
+      if (error instanceof DicomFileError) return;
       throw error;
     }
     const dataset = naturalized(parsed.instance.metadata);
     const uid = parsed.instance.seriesInstanceUID;
-    const entry = bySeries.get(uid) ?? {
+    const entry = this.bySeries.get(uid) ?? {
       description: String(dataset.SeriesDescription ?? ''),
       modality: String(dataset.Modality ?? ''),
       orientation: numbers(dataset.ImageOrientationPatient),
@@ -178,19 +225,18 @@ async function readSeries(path: string): Promise<SeriesInput[]> {
       slices: [],
       problems: [],
     };
-    bySeries.set(uid, entry);
+    this.bySeries.set(uid, entry);
     try {
       entry.slices.push(dicomSlice(parsed, dataset));
     } catch (error) {
       entry.problems.push((error as Error).message);
     }
   }
-  if (bySeries.size === 0)
-    throw new PredictInputError(`No DICOM image or NIfTI volume found at ${path}.`);
-  const series = [...bySeries.entries()].map(([uid, entry]) => seriesInput(uid, entry));
-  if (series.every(entry => entry.skipped))
-    throw new PredictInputError(series.map(entry => entry.skipped).join('; '));
-  return series;
+
+  /** Each series with its slices in order, or the reason it cannot be analysed. */
+  series(): SeriesInput[] {
+    return [...this.bySeries.entries()].map(([uid, entry]) => seriesInput(uid, entry));
+  }
 }
 
 /** What the files of one series gave: its first file's attributes, its slices, what went wrong. */
@@ -208,6 +254,7 @@ function seriesInput(uid: string, entry: SeriesFiles): SeriesInput {
     seriesInstanceUID: uid,
     seriesDescription: entry.description,
     slices: entry.slices.sort((a, b) => a.position - b.position),
+    unreadable: entry.problems,
   };
   if (entry.modality !== 'MR')
     return {
@@ -269,6 +316,7 @@ function dicomSlice(parsed: ReturnType<typeof parseDicom>, dataset: Dataset): Sl
       instanceNumber: Number(dataset.InstanceNumber ?? 0),
     },
     position: position[0] * normal[0] + position[1] * normal[1] + position[2] * normal[2],
+    metadata: instance.metadata,
   };
 }
 
@@ -317,6 +365,7 @@ async function niftiSeries(path: string): Promise<SeriesInput> {
   return {
     seriesDescription: path.split('/').pop() ?? path,
     slices: slices.sort((a, b) => a.position - b.position),
+    unreadable: [],
   };
 }
 
@@ -366,18 +415,16 @@ function cross([a, b, c, d, e, f]: number[]): number[] {
 /** Grad-CAM and saliency over the model input, as red heat on grayscale, one PNG each per slice. */
 async function writeOverlays(
   folder: string,
-  slices: Slice[],
-  input: Float32Array,
-  cams: Float32Array[],
-  salient: Float32Array[],
-  offset: number
+  { start, slices, input, tensor, gradCams }: DetectionBatch,
+  model: tfl.LayersModel
 ) {
   await mkdir(folder, { recursive: true });
+  const salient = saliency(tf, model, tensor).maps;
   const { size } = DEFAULT_PREPROCESSING;
   for (let n = 0; n < slices.length; n++) {
     const image = input.subarray(n * size * size, (n + 1) * size * size);
-    const name = String(offset + n + 1).padStart(3, '0');
-    await writeFile(join(folder, `${name}-gradcam.png`), heatOverlay(image, cams[n], size));
+    const name = String(start + n + 1).padStart(3, '0');
+    await writeFile(join(folder, `${name}-gradcam.png`), heatOverlay(image, gradCams[n], size));
     await writeFile(join(folder, `${name}-saliency.png`), heatOverlay(image, salient[n], size));
   }
 }

@@ -30,6 +30,10 @@ declare module 'dcmjs' {
         /** Keyword-named values to a tag-keyed dict; numbers become strings, `_vrMap` names VRs. */
         denaturalizeDataset(dataset: Record<string, unknown>): DicomDict;
       };
+      Colors: {
+        /** sRGB (0–1 each) to a DICOM CIELab value (0–65535 each, not rounded). */
+        rgb2DICOMLAB(rgb: number[]): number[];
+      };
     };
   };
   export default dcmjs;

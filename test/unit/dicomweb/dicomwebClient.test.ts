@@ -160,4 +160,21 @@ describe('the DICOMweb client’s failures and STOW-RS', () => {
       failed: [],
     });
   });
+
+  test('an instance the answer neither stores nor lists as failed is refused', async () => {
+    // Orthanc answers so for an instance its Lua ReceivedInstanceFilter refused by raising an error.
+    answer = (_, __, res) =>
+      res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(
+        JSON.stringify({
+          '00081199': { vr: 'SQ', Value: [{ '00081155': { vr: 'UI', Value: ['1.2.1'] } }] },
+          '00081198': { vr: 'SQ' },
+        })
+      );
+    const error = await new DicomwebClient({ url })
+      .store([bytes('DICM one'), bytes('DICM two')])
+      .catch(e => e);
+    expect(error).toMatchObject({ failure: 'rejected', status: 200 });
+    expect(error.message).toContain('refused to store 1 of 2 objects');
+    expect(error.message).toContain('1 neither stored nor reported failed');
+  });
 });

@@ -116,10 +116,16 @@ export class DicomwebClient {
     });
     const text = await response.text();
     const outcome = storeOutcome(text ? (JSON.parse(text) as DicomJson) : {});
-    if (!response.ok || outcome.failed.length > 0) {
-      const reasons = outcome.failed.map(f => `${f.sopInstanceUID}: ${f.reason}`).join('; ');
+    // A PACS whose own filter refused an instance may list it neither as stored nor as failed.
+    const unacknowledged = files.length - outcome.stored.length - outcome.failed.length;
+    if (!response.ok || outcome.failed.length > 0 || unacknowledged > 0) {
+      const reasons = [
+        ...outcome.failed.map(f => `${f.sopInstanceUID}: ${f.reason}`),
+        ...(unacknowledged > 0 ? [`${unacknowledged} neither stored nor reported failed`] : []),
+      ].join('; ');
+      const refused = outcome.failed.length + Math.max(unacknowledged, 0) || files.length;
       throw new DicomwebError(
-        `The PACS at ${this.root} refused to store ${outcome.failed.length || files.length} of ${files.length} objects (HTTP ${response.status}${reasons ? `; ${reasons}` : ''}).`,
+        `The PACS at ${this.root} refused to store ${refused} of ${files.length} objects (HTTP ${response.status}${reasons ? `; ${reasons}` : ''}).`,
         'rejected',
         response.status
       );
@@ -191,7 +197,19 @@ function queryString(query: QueryParameters): string {
   const entries = Object.entries(query).filter(([, value]) => value !== undefined);
   return entries.length === 0
     ? ''
-    : `?${new URLSearchParams(entries.map(([key, value]) => [key, String(value)])).toString()}`;
+    : plainQueryDelimiters(
+        `?${new URLSearchParams(entries.map(([key, value]) => [key, String(value)])).toString()}`
+      );
+}
+
+/**
+ * QIDO-RS's delimiters in a query (",", "^", "*", "?") sent as themselves rather than percent-encoded:
+ * Orthanc 1.10 (Debian 12's) does not decode query values, and so ignores `includefield=a%2Cb` and
+ * matches no `PatientName=A%5EB`. A server that does decode them reads the same query either way.
+ * (It cannot match a value with a space: search such values with a wildcard and filter the answer.)
+ */
+export function plainQueryDelimiters(search: string): string {
+  return search.replace(/%(2C|5E|2A|3F)/gi, encoded => decodeURIComponent(encoded));
 }
 
 function base64(text: string): string {
