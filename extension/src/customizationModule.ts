@@ -24,6 +24,18 @@ export const detectTubersHotkey = {
   isEditable: true,
 };
 
-export function getCustomizationModule() {
-  return [{ name: 'default', value: { [TOOLBAR_BUTTONS_CUSTOMIZATION]: [detectTubersButton] } }];
+/**
+ * The Detect button, and the app routes TuberLens adds. Routes are pushed onto the list that the
+ * default extension (registered before any plugin) starts: a plain value would replace other routes.
+ */
+export function getCustomizationModule(routes: object[]) {
+  return [
+    {
+      name: 'default',
+      value: {
+        [TOOLBAR_BUTTONS_CUSTOMIZATION]: [detectTubersButton],
+        'routes.customRoutes': { routes: { $push: routes } },
+      },
+    },
+  ];
 }

@@ -2,6 +2,19 @@ import type { DisplaySet, Services } from './ohif/types';
 
 type DisplayedSeriesServices = Pick<Services, 'viewportGridService' | 'displaySetService'>;
 
+/** Shows one image of the viewport's stack or volume. */
+export function showImage(
+  { cornerstoneViewportService }: Pick<Services, 'cornerstoneViewportService'>,
+  viewportId: string,
+  imageId: string
+): void {
+  const viewport = cornerstoneViewportService.getCornerstoneViewport(viewportId);
+  viewport?.setViewReference({
+    referencedImageId: imageId,
+    FrameOfReferenceUID: viewport.getFrameOfReferenceUID(),
+  });
+}
+
 /** The display set shown in the active viewport, if any. */
 export function getDisplayedSeries({
   viewportGridService,

@@ -1,3 +1,5 @@
+import type { Authorization } from './archiveClient';
+import { cohortRoute } from './cohortRoute';
 import { getCommandsModule } from './commandsModule';
 import { getCustomizationModule } from './customizationModule';
 import { DetectionController } from './detectionController';
@@ -6,11 +8,13 @@ import { getHangingProtocolModule, registerSeriesAttributes } from './hangingPro
 import { BACKEND_QUERY_PARAMETER, EXTENSION_ID } from './id';
 import { ModelStatus } from './modelStatus';
 import { ohifDetectionHost } from './ohifDetectionHost';
-import type { ExtensionParams } from './ohif/types';
+import type { ExtensionParams, ServicesManager } from './ohif/types';
 import { getPanelModule } from './panelModule';
 import { ohifSegHost } from './ohifSegHost';
+import { ohifStoredResultHost } from './ohifStoredResultHost';
 import { sameOriginFetch } from './sameOriginFetch';
 import { SegExport } from './segExport';
+import { StoredResults } from './storedResults';
 
 export const DEFAULT_MODELS_URL = new URL('../models/', import.meta.url).href;
 
@@ -18,7 +22,8 @@ interface Session {
   modelStatus: ModelStatus;
   detection: DetectionController;
   segExport: SegExport;
-  stopWatching?: () => void;
+  storedResults: StoredResults;
+  stopWatching: Array<() => void>;
 }
 
 let session: Session | undefined;
@@ -27,6 +32,10 @@ function currentSession(): Session {
   if (!session)
     throw new Error('TuberLens: the extension was used before its preRegistration ran.');
   return session;
+}
+
+function authorization({ services }: ServicesManager): Authorization {
+  return () => services.userAuthenticationService?.getAuthorizationHeader();
 }
 
 /** Read once, from the address the viewer was opened at (which may be the worklist's). */
@@ -58,19 +67,34 @@ const extension = {
     );
     const detection = new DetectionController(services, modelStatus, host);
     const segHost = ohifSegHost(services, extensionManager, commandsManager);
-    session = { modelStatus, detection, segExport: new SegExport(services, detection, segHost) };
+    const storedResults = new StoredResults(
+      services,
+      ohifStoredResultHost(services, extensionManager, authorization(servicesManager))
+    );
+    session = {
+      modelStatus,
+      detection,
+      segExport: new SegExport(services, detection, segHost),
+      storedResults,
+      stopWatching: [],
+    };
     registerSeriesAttributes(services.hangingProtocolService);
   },
 
   onModeEnter(): void {
     const current = currentSession();
-    current.stopWatching = current.detection.watchDisplayedSeries();
+    current.stopWatching = [
+      current.detection.watchDisplayedSeries(),
+      current.storedResults.watchDisplayedSeries(),
+    ];
   },
 
   onModeExit(): void {
     const current = currentSession();
-    current.stopWatching?.();
+    current.stopWatching.forEach(stop => stop());
+    current.stopWatching = [];
     current.detection.close();
+    current.storedResults.close();
   },
 
   getPanelModule: ({ servicesManager }: ExtensionParams) =>
@@ -78,7 +102,8 @@ const extension = {
   getCommandsModule: ({ servicesManager }: ExtensionParams) =>
     getCommandsModule(servicesManager.services, currentSession().detection),
   getHangingProtocolModule,
-  getCustomizationModule,
+  getCustomizationModule: ({ servicesManager, extensionManager }: ExtensionParams) =>
+    getCustomizationModule([cohortRoute(extensionManager, authorization(servicesManager))]),
 };
 
 export default extension;

@@ -1,6 +1,7 @@
 import { parseBackendList } from './core/engine/backendChoice';
 import { loadDetectionEngine } from './core/engine/detectionEngine';
 import type { DetectionHost } from './detectionController';
+import { showImage } from './displayedSeries';
 import { getCornerstoneLibraries } from './ohif/cornerstone';
 import type { ExtensionManager, Services } from './ohif/types';
 import { readSlice } from './sliceReader';
@@ -18,8 +19,6 @@ export function ohifDetectionHost(
   forcedBackends?: string
 ): DetectionHost {
   const libraries = () => getCornerstoneLibraries(extensionManager);
-  const viewport = (viewportId: string) =>
-    services.cornerstoneViewportService.getCornerstoneViewport(viewportId);
   return {
     loadEngine: async (modelUrl, onStatus) =>
       loadDetectionEngine({
@@ -30,13 +29,8 @@ export function ohifDetectionHost(
       }),
     readSlice: imageId => readSlice(libraries(), imageId),
     createLayer: (kind, target) => createTuberLayer(services, libraries(), kind, target),
-    displayedImageId: viewportId => viewport(viewportId)?.getCurrentImageId(),
-    showImage(viewportId, imageId) {
-      const shown = viewport(viewportId);
-      shown?.setViewReference({
-        referencedImageId: imageId,
-        FrameOfReferenceUID: shown.getFrameOfReferenceUID(),
-      });
-    },
+    displayedImageId: viewportId =>
+      services.cornerstoneViewportService.getCornerstoneViewport(viewportId)?.getCurrentImageId(),
+    showImage: (viewportId, imageId) => showImage(services, viewportId, imageId),
   };
 }

@@ -3,6 +3,7 @@ import { PANEL_NAME } from './id';
 import type { ModelStatus } from './modelStatus';
 import type { Services } from './ohif/types';
 import type { SegExport } from './segExport';
+import type { StoredResults } from './storedResults';
 import { hostComponent } from './ui/hostComponent';
 import { TubersPanel } from './ui/TubersPanel';
 
@@ -12,7 +13,13 @@ export function getPanelModule(
     modelStatus,
     detection,
     segExport,
-  }: { modelStatus: ModelStatus; detection: DetectionController; segExport: SegExport }
+    storedResults,
+  }: {
+    modelStatus: ModelStatus;
+    detection: DetectionController;
+    segExport: SegExport;
+    storedResults: StoredResults;
+  }
 ) {
   return [
     {
@@ -22,7 +29,7 @@ export function getPanelModule(
       label: 'Tubers',
       component: hostComponent(
         TubersPanel,
-        { services, modelStatus, detection, segExport },
+        { services, modelStatus, detection, segExport, storedResults },
         'tuberlens-panel'
       ),
     },

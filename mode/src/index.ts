@@ -2,12 +2,12 @@ import { detectTubersHotkey } from '../../extension/src/customizationModule';
 import {
   DETECT_BUTTON_ID,
   HANGING_PROTOCOL_ID,
+  MODE_ID,
   PANEL_ID,
   TOOLBAR_BUTTONS_CUSTOMIZATION,
 } from '../../extension/src/id';
 import { buildTuberLensMode, type BasicMode, type ModeContext } from './buildMode';
 
-export const MODE_ID = 'tuberlens';
 /** The extension is served beside the mode; OHIF imports each key of a mode's `extensions` map. */
 export const EXTENSION_URL = new URL('../extension/index.js', import.meta.url).href;
 

@@ -22,6 +22,10 @@ const ROUTES: Array<
     async (store, _, query, res) => sendJson(res, searchStudies(store, query)),
   ],
   [
+    new RegExp('^/series$'),
+    async (store, _, query, res) => sendJson(res, searchSeries(store, undefined, query)),
+  ],
+  [
     new RegExp(`^/studies/${UID}/series$`),
     async (store, [study], query, res) => sendJson(res, searchSeries(store, study, query)),
   ],

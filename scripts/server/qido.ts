@@ -64,15 +64,17 @@ export function searchStudies(store: DicomStore, query: URLSearchParams): DicomJ
   );
 }
 
+/** Series of one study, or of every study when studyInstanceUID is undefined (QIDO-RS `/series`). */
 export function searchSeries(
   store: DicomStore,
-  studyInstanceUID: string,
+  studyInstanceUID: string | undefined,
   query: URLSearchParams
 ): DicomJson[] {
+  const studies = studyInstanceUID === undefined ? store.studyUIDs() : [studyInstanceUID];
   return page(
-    store
-      .seriesUIDs(studyInstanceUID)
-      .map(uid => seriesAttributes(store.instances(studyInstanceUID, uid)))
+    studies
+      .flatMap(study => store.seriesUIDs(study).map(uid => store.instances(study, uid)))
+      .map(seriesAttributes)
       .filter(attributes => matches(attributes, query)),
     query
   );

@@ -36,6 +36,10 @@ export interface DisplaySet {
   instance?: InstanceMetadata;
   /** The cornerstone image ids of the display set's frames, in the viewport's stack order. */
   imageIds?: string[];
+  /** A SEG's or SR's: the display set of the series it refers to. */
+  referencedDisplaySetInstanceUID?: string;
+  /** Loads what the display set holds (a SEG: its segmentation, into the segmentation service). */
+  load?(options: { headers?: Record<string, string> }): Promise<void>;
 }
 
 export interface ViewportGridService extends PubSubService {
@@ -45,6 +49,7 @@ export interface ViewportGridService extends PubSubService {
 
 export interface DisplaySetService extends PubSubService {
   getDisplaySetByUID(displaySetInstanceUID: string): DisplaySet | undefined;
+  getActiveDisplaySets(): DisplaySet[];
 }
 
 /** A cornerstone viewport, stack or volume: the calls both kinds answer alike. */
@@ -152,8 +157,13 @@ export interface Services {
   toolbarService: ToolbarService;
 }
 
+export interface UserAuthenticationService {
+  /** The signed-in user's Authorization header, where the viewer has a sign-in. */
+  getAuthorizationHeader(): Record<string, string> | undefined;
+}
+
 export interface ServicesManager {
-  services: Services;
+  services: Services & { userAuthenticationService?: UserAuthenticationService };
 }
 
 /** A naturalized DICOM dataset, as dcmjs and OHIF's commands hand them around. */
@@ -162,11 +172,13 @@ export type DicomDataset = Record<string, unknown>;
 export interface DataSource {
   /** STOW-RS, where the data source can store. */
   store?: { dicom?(dataset: DicomDataset): Promise<void> };
+  /** A DICOMweb data source's settings: its QIDO-RS root (an absolute URL) among them. */
+  getConfig?(): { qidoRoot?: string } | undefined;
 }
 
 export interface DataSourceDefinition {
   sourceName: string;
-  configuration?: { friendlyName?: string; supportsStow?: boolean };
+  configuration?: { friendlyName?: string; supportsStow?: boolean; qidoRoot?: string };
 }
 
 export interface ExtensionManager {

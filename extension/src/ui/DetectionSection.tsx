@@ -8,6 +8,7 @@ import { downloadText } from './download';
 import { LayerControls } from './LayerControls';
 import { Section } from './Section';
 import { SegControls } from './SegControls';
+import { SeriesVerdict } from './SeriesVerdict';
 import { SliceStrip } from './SliceStrip';
 import { styles } from './styles';
 
@@ -182,16 +183,14 @@ function Verdict({ state }: { state: DetectionState }) {
       </div>
     );
   }
-  const comparison = `${verdict.probability.toFixed(2)} ${verdict.positive ? '≥' : '<'} ${cardThreshold.toFixed(2)}`;
   return (
-    <div data-cy="tuberlens-verdict" data-verdict={verdict.positive ? 'positive' : 'negative'}>
-      <div style={verdict.positive ? styles.positive : styles.negative}>
-        {verdict.positive ? 'Tubers likely' : 'No tubers detected'}
-      </div>
-      <div style={styles.muted} data-cy="tuberlens-series-probability">
-        Series probability {comparison}, the model card&apos;s threshold.
-      </div>
-    </div>
+    <SeriesVerdict
+      {...verdict}
+      threshold={cardThreshold}
+      thresholdName="the model card's threshold"
+      testId="tuberlens-verdict"
+      probabilityTestId="tuberlens-series-probability"
+    />
   );
 }
 

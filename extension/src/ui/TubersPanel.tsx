@@ -1,4 +1,5 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { cohortUrl } from '../appUrls';
 import type { ModelAvailability } from '../core/modelAvailability';
 import { classifySeries, type SeriesClassification } from '../core/seriesClassification';
 import type { DetectionController, DetectionState } from '../detectionController';
@@ -7,8 +8,10 @@ import { seriesAttributesOf } from '../hangingProtocolModule';
 import type { ModelStatus } from '../modelStatus';
 import type { DisplaySet, Services } from '../ohif/types';
 import type { SegExport } from '../segExport';
+import type { StoredResults } from '../storedResults';
 import { DetectionSection, useDetectionState } from './DetectionSection';
 import { Section } from './Section';
+import { StoredResultSection } from './StoredResultSection';
 import { styles } from './styles';
 
 export interface TubersPanelProps {
@@ -16,12 +19,19 @@ export interface TubersPanelProps {
   modelStatus: ModelStatus;
   detection: DetectionController;
   segExport: SegExport;
+  storedResults: StoredResults;
 }
 
 export const INTENDED_USE =
   'Research use only. TuberLens is not a medical device and must not be used for diagnosis or treatment decisions.';
 
-export function TubersPanel({ services, modelStatus, detection, segExport }: TubersPanelProps) {
+export function TubersPanel({
+  services,
+  modelStatus,
+  detection,
+  segExport,
+  storedResults,
+}: TubersPanelProps) {
   const availability = useSyncExternalStore(
     listener => modelStatus.subscribe(listener),
     () => modelStatus.current
@@ -32,9 +42,20 @@ export function TubersPanel({ services, modelStatus, detection, segExport }: Tub
 
   return (
     <div style={styles.panel} data-cy="tuberlens-panel-content">
-      <h2 style={styles.title}>Tuber detection</h2>
+      <div style={{ ...styles.row, justifyContent: 'space-between', marginTop: 0 }}>
+        <h2 style={styles.title}>Tuber detection</h2>
+        <a
+          href={cohortUrl()}
+          style={styles.link}
+          data-cy="tuberlens-cohort-link"
+          title="Every study of the PACS with its stored TuberLens result"
+        >
+          Cohort
+        </a>
+      </div>
       <ModelSection availability={availability} model={detectionState.model} />
       <SeriesSection series={series} />
+      <StoredResultSection storedResults={storedResults} />
       <DetectionSection
         detection={detection}
         segExport={segExport}

@@ -5,10 +5,12 @@ import { DetectionController } from '../../../extension/src/detectionController'
 import { ModelStatus } from '../../../extension/src/modelStatus';
 import type { Services } from '../../../extension/src/ohif/types';
 import { SegExport } from '../../../extension/src/segExport';
+import { StoredResults } from '../../../extension/src/storedResults';
 import { hostComponent } from '../../../extension/src/ui/hostComponent';
 import { INTENDED_USE, TubersPanel } from '../../../extension/src/ui/TubersPanel';
 import { fakeDetection, modelStatusWith } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
+import { fakeStoredResultHost, FLAIR_SERIES, storedResult, STUDY } from './fakeStoredResults';
 import { displaySet, mockServices } from './ohifMocks';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -20,6 +22,10 @@ const noModel = () =>
     status: 200,
     json: async () => ({ installed: [] }),
   }));
+
+/** The stored results of a PACS that holds none. */
+const noStoredResults = (services: Services) =>
+  new StoredResults(services, fakeStoredResultHost().host);
 
 /** A SEG export over a read-only archive. */
 const segExportFor = (services: Services, detection: DetectionController) =>
@@ -55,6 +61,7 @@ test('states plainly that no model is installed, and shows the intended use', as
         modelStatus,
         detection,
         segExport: segExportFor(services, detection),
+        storedResults: noStoredResults(services),
       })
     )
   );
@@ -82,6 +89,7 @@ test('follows the displayed series and warns about unsuitable input', async () =
         modelStatus,
         detection,
         segExport: segExportFor(services, detection),
+        storedResults: noStoredResults(services),
       })
     )
   );
@@ -143,6 +151,7 @@ describe('detection results', () => {
           modelStatus,
           detection,
           segExport: segExportFor(fake.mocks.services, detection),
+          storedResults: noStoredResults(fake.mocks.services),
         })
       )
     );
@@ -301,5 +310,95 @@ describe('detection results', () => {
     expect(status('tuberlens-detection')).toBe('idle');
     expect(element('tuberlens-verdict')).toBeNull();
     expect(element<HTMLButtonElement>('tuberlens-detect')!.disabled).toBe(false);
+  });
+});
+
+describe('a stored result of the displayed series', () => {
+  const flair = {
+    ...displaySet('flair', 'AX FLAIR'),
+    StudyInstanceUID: STUDY,
+    SeriesInstanceUID: FLAIR_SERIES,
+  };
+
+  async function renderWithStored(search: Parameters<typeof fakeStoredResultHost>[0]) {
+    const { services } = mockServices([flair], 'flair');
+    const stored = fakeStoredResultHost(search);
+    const storedResults = new StoredResults(services, stored.host);
+    const stop = storedResults.watchDisplayedSeries();
+    const modelStatus = noModel();
+    const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
+    await act(async () =>
+      root.render(
+        createElement(TubersPanel, {
+          services,
+          modelStatus,
+          detection,
+          segExport: segExportFor(services, detection),
+          storedResults,
+        })
+      )
+    );
+    return { stored, stop };
+  }
+
+  test('is shown as stored, apart from detection, with its flagged slices to click', async () => {
+    const newest = storedResult({ createdAt: '2026-11-25T09:30:00Z' });
+    const older = storedResult({
+      model: { name: 'tuber-net', version: '0.9.0', sha256: '' },
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    const { stored, stop } = await renderWithStored({ results: [older, newest], unreadable: [] });
+
+    expect(status('tuberlens-stored-result')).toBe('found');
+    expect(text('tuberlens-stored-model')).toBe('tuber-net 1.0.0, 2026-11-25 09:30 UTC');
+    expect(text('tuberlens-stored-version-note')).toBe(
+      'The newest of 2 stored results (also tuber-net 0.9.0).'
+    );
+    expect(
+      container.querySelector('[data-cy="tuberlens-stored-verdict"]')?.getAttribute('data-verdict')
+    ).toBe('positive');
+    expect(text('tuberlens-stored-probability')).toBe(
+      'Series probability 0.91 ≥ 0.50, the threshold it was stored with.'
+    );
+    expect(text('tuberlens-stored-origin')).toBe('From the PACS — not re-run.');
+    expect(status('tuberlens-stored-layer')).toBe('waiting');
+    // Detection stays apart: nothing ran.
+    expect(status('tuberlens-detection')).toBe('idle');
+
+    const slices = [
+      ...container.querySelectorAll<HTMLButtonElement>('[data-cy="tuberlens-stored-slice"]'),
+    ];
+    expect(text('tuberlens-stored-flagged')).toBe('2 of 4 slices flagged:23');
+    await act(async () => slices[1].click());
+    expect(stored.host.showImage).toHaveBeenCalledWith('default', `flair:${FLAIR_SERIES}.3`);
+    stop();
+  });
+
+  test('says when the PACS holds none, or could not be asked', async () => {
+    const none = await renderWithStored({ results: [], unreadable: [] });
+    expect(status('tuberlens-stored-result')).toBe('none');
+    expect(text('tuberlens-stored-message')).toBe(
+      'The PACS holds no TuberLens result for this series.'
+    );
+    none.stop();
+
+    const failed = await renderWithStored(new Error('HTTP 502'));
+    expect(status('tuberlens-stored-result')).toBe('failed');
+    expect(text('tuberlens-stored-message')).toBe(
+      'The PACS could not be asked for a stored result: HTTP 502'
+    );
+    failed.stop();
+  });
+
+  test('the Cohort link opens the cohort view of the viewer app', async () => {
+    (window as { config?: object }).config = { routerBasename: '/viewer/' };
+    const { stop } = await renderWithStored({ results: [], unreadable: [] });
+    expect(
+      container
+        .querySelector<HTMLAnchorElement>('[data-cy="tuberlens-cohort-link"]')
+        ?.getAttribute('href')
+    ).toBe('/viewer/tuberlens-cohort');
+    delete (window as { config?: object }).config;
+    stop();
   });
 });

@@ -34,6 +34,7 @@ export function mockServices(displaySets: DisplaySet[] = [], activeDisplaySetUID
       getDisplaySetByUID: jest.fn((uid: string) =>
         displaySets.find(set => set.displaySetInstanceUID === uid)
       ),
+      getActiveDisplaySets: jest.fn(() => displaySets),
     },
     cornerstoneViewportService: { getCornerstoneViewport: jest.fn(() => undefined) },
     segmentationService: mockSegmentationService(new Map()),
@@ -48,6 +49,11 @@ export function mockServices(displaySets: DisplaySet[] = [], activeDisplaySetUID
     display(uid: string | undefined) {
       state.activeDisplaySetUID = uid;
       listeners.get('grid:GRID_STATE_CHANGED')?.forEach(callback => callback());
+    },
+    /** Adds a display set, as OHIF does when a series' metadata arrives, and fires the event. */
+    addDisplaySet(set: DisplaySet) {
+      displaySets.push(set);
+      listeners.get('displaySets:DISPLAY_SETS_ADDED')?.forEach(callback => callback());
     },
     listenerCount: () => [...listeners.values()].reduce((sum, set) => sum + set.size, 0),
   };

