@@ -11,6 +11,7 @@ import { pacsCredentials } from './pacs/credentials';
 import { OrthancError, startOrthanc, type RunningOrthanc } from './pacs/orthanc';
 import { storeMissingInstances } from './pacs/storeStudies';
 import { BATCH_USAGE, batchCommand, BatchInputError } from './batch/batchCommand';
+import { parseDicomwebUrl } from './dicomwebUrl';
 import { PREDICT_USAGE, predictCommand, PredictInputError } from './predict';
 import { REPORT_USAGE, reportCommand, ReportInputError } from './report/reportCommand';
 import { DicomStore } from './server/dicomStore';
@@ -88,7 +89,8 @@ async function serve(args: string[]): Promise<void> {
     },
   });
   const settings = viewerSettings(values, 'npm start --');
-  const upstream = values.dicomweb === undefined ? undefined : parseDicomwebUrl(values.dicomweb);
+  const upstream =
+    values.dicomweb === undefined ? undefined : parseDicomwebUrl(values.dicomweb, UsageError);
   const viewerDir = await ensureViewer(join(ROOT, '.cache'), message => console.log(message));
   await startViewer(settings, viewerDir, await dicomwebSource(upstream, values['dicom-dir']));
 }
@@ -217,21 +219,6 @@ async function shutDown(server: Server | undefined, orthanc: RunningOrthanc): Pr
   server?.close();
   server?.closeAllConnections();
   await orthanc.stop();
-}
-
-function parseDicomwebUrl(text: string): URL {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(
-      `--dicomweb must be a URL such as http://localhost:8042/dicom-web, not "${text}".`
-    );
-  }
-  if (!/^https?:$/.test(url.protocol)) {
-    throw new UsageError(`--dicomweb must be an http or https URL, not "${text}".`);
-  }
-  return url;
 }
 
 async function dicomwebSource(

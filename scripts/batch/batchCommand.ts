@@ -2,16 +2,17 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringValue, type DicomJson } from '../../extension/src/core/dicomweb/dicomJson';
+import { stringValue } from '../../extension/src/core/dicomweb/dicomJson';
 import { DicomwebClient, DicomwebError } from '../../extension/src/core/dicomweb/dicomwebClient';
-import { toCsvLine } from '../csv';
-import { loadDetector } from '../predict';
+import { searchAll } from '../../extension/src/core/dicomweb/pagedSearch';
 import {
   formatResultRow,
-  RESULTS_CSV_COLUMNS,
+  RESULTS_CSV_HEADER,
   type ResultRow,
   type ResultStatus,
-} from '../report/resultsCsv';
+} from '../../extension/src/core/results/resultsCsv';
+import { parseDicomwebUrl } from '../dicomwebUrl';
+import { loadDetector } from '../predict';
 import {
   analyseStudy,
   STUDY_QUERY_FIELDS,
@@ -37,7 +38,6 @@ export const BATCH_USAGE = `Usage: tuberlens batch --dicomweb <url> (--study <ui
 export class BatchInputError extends Error {}
 
 const ROOT = resolve(__dirname, '..', '..');
-const STUDY_PAGE = 500;
 const MAX_CONCURRENCY = 16;
 
 type Progress = (line: string, done: boolean) => void;
@@ -117,16 +117,7 @@ function parseOptions(args: string[]): BatchOptions {
 }
 
 function dicomwebClient(text: string, userOption?: string, passwordOption?: string) {
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new BatchInputError(
-      `--dicomweb must be a URL such as http://localhost:8042/dicom-web, not "${text}".`
-    );
-  }
-  if (!/^https?:$/.test(url.protocol))
-    throw new BatchInputError(`--dicomweb must be an http or https URL, not "${text}".`);
+  const url = parseDicomwebUrl(text, BatchInputError);
   if (url.username || url.password)
     throw new BatchInputError(
       'Give the user and password in TUBERLENS_DICOMWEB_USER and TUBERLENS_DICOMWEB_PASSWORD (or --user and --password), not in the URL.'
@@ -150,26 +141,19 @@ async function checkPacs(client: DicomwebClient): Promise<void> {
 
 async function studyEntries({ client, studies }: BatchOptions): Promise<StudyEntry[]> {
   if (studies !== 'all') return studies.map(studyInstanceUID => ({ studyInstanceUID }));
-  const entries = new Map<string, StudyEntry>();
-  for (let offset = 0; ; offset += STUDY_PAGE) {
-    const query = { ModalitiesInStudy: 'MR', limit: STUDY_PAGE, offset, ...STUDY_QUERY_FIELDS };
-    const page = await client.searchStudies(query);
-    const before = entries.size;
-    for (const record of page)
-      entries.set(studyUID(record), { studyInstanceUID: studyUID(record), record });
-    // A PACS that ignores offset sends the first page again: nothing new ends the listing too.
-    if (page.length < STUDY_PAGE || entries.size === before) return [...entries.values()];
-  }
-}
-
-function studyUID(record: DicomJson): string {
-  return stringValue(record, '0020000D') ?? '';
+  const records = await searchAll(page =>
+    client.searchStudies({ ModalitiesInStudy: 'MR', ...STUDY_QUERY_FIELDS, ...page })
+  );
+  return records.map(record => ({
+    studyInstanceUID: stringValue(record, '0020000D') ?? '',
+    record,
+  }));
 }
 
 /** A fresh CSV with its header: rows are appended as studies finish, so a killed batch leaves whole rows. */
 function startCsv(out: string): void {
   try {
-    writeFileSync(out, toCsvLine(RESULTS_CSV_COLUMNS));
+    writeFileSync(out, RESULTS_CSV_HEADER);
   } catch (error) {
     throw new BatchInputError(`Cannot write ${out}: ${(error as Error).message}`);
   }

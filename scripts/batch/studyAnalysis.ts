@@ -8,11 +8,15 @@ import {
   type DicomJson,
 } from '../../extension/src/core/dicomweb/dicomJson';
 import type { DicomwebClient } from '../../extension/src/core/dicomweb/dicomwebClient';
+import {
+  emptyResultRow,
+  resultColumns,
+  type ResultRow,
+} from '../../extension/src/core/results/resultsCsv';
 import type { StoredResult } from '../../extension/src/core/results/storedResult';
 import { findStoredResults } from '../../extension/src/core/results/storedResultSearch';
 import { heatOnImage, regionMask, sliceHeat } from '../../extension/src/core/tuberRegions';
 import { detectSlices, DicomSeriesReader, type Detector, type Slice } from '../predict';
-import type { ResultRow, ResultStatus } from '../report/resultsCsv';
 import { derivedUids } from './derivedObjects';
 import { regionsSegBytes } from './regionsSeg';
 import { resultSrBytes } from './resultSr';
@@ -75,25 +79,10 @@ export async function analyseStudy(context: BatchContext, study: StudyEntry): Pr
 
 function emptyRow({ detector }: BatchContext, { studyInstanceUID }: StudyEntry): ResultRow {
   return {
-    studyInstanceUID,
-    patientId: '',
-    studyDate: '',
-    studyDescription: '',
-    seriesInstanceUID: '',
-    seriesDescription: '',
-    contrast: undefined,
-    status: 'failed',
-    probability: undefined,
-    positive: undefined,
-    threshold: undefined,
-    slices: undefined,
-    flaggedSlices: undefined,
+    ...emptyResultRow(studyInstanceUID, 'failed'),
     modelName: detector.card.name,
     modelVersion: detector.card.version,
-    segSopInstanceUID: '',
-    srSopInstanceUID: '',
     processedAt: new Date().toISOString(),
-    message: '',
   };
 }
 
@@ -119,26 +108,6 @@ function seriesColumns(series: SeriesCandidate): Partial<ResultRow> {
     seriesInstanceUID: series.seriesInstanceUID,
     seriesDescription: series.seriesDescription,
     contrast: series.contrast === 'other' ? undefined : series.contrast,
-  };
-}
-
-function resultColumns(result: StoredResult, status: ResultStatus): Partial<ResultRow> {
-  const stored = status !== 'analysed';
-  return {
-    seriesInstanceUID: result.seriesInstanceUID,
-    seriesDescription: result.seriesDescription,
-    contrast: result.contrast,
-    status,
-    probability: result.probability,
-    positive: result.positive,
-    threshold: result.threshold,
-    slices: result.slices.length,
-    flaggedSlices: result.slices.filter(slice => slice.probability >= result.threshold).length,
-    modelName: result.model.name,
-    modelVersion: result.model.version,
-    segSopInstanceUID: stored ? result.segSopInstanceUID : '',
-    srSopInstanceUID: stored ? result.srSopInstanceUID : '',
-    processedAt: result.createdAt,
   };
 }
 

@@ -12,7 +12,12 @@ import {
   type Prediction,
   type RocPoint,
 } from '../../models/pipeline/evaluation/metrics';
-import { hasResult, RESULT_STATUSES, type ResultRow, type ResultStatus } from './resultsCsv';
+import {
+  hasResult,
+  RESULT_STATUSES,
+  type ResultRow,
+  type ResultStatus,
+} from '../../extension/src/core/results/resultsCsv';
 
 export const BOOTSTRAP_RESAMPLES = 2000;
 
@@ -49,7 +54,7 @@ export interface GroupEvaluation {
 
 export interface LabelCoverage {
   labels: number;
-  /** Labels of studies in the CSV that have no result (no series, failed). */
+  /** Labels of studies in the CSV that have no result (no series, not analysed, failed). */
   ofStudiesWithoutResult: number;
   /** Labels of studies the CSV does not list. */
   ofStudiesNotListed: number;

@@ -2,10 +2,11 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CsvError } from '../csv';
+import { CsvError } from '../../extension/src/core/csv';
+import { RESULT_STATUSES } from '../../extension/src/core/results/resultsCsv';
 import { summariseCohort, type CohortSummary } from './cohortSummary';
 import { renderReportHtml } from './reportHtml';
-import { RESULT_STATUSES, readResultsCsv } from './resultsCsv';
+import { readResultsCsv } from './resultsCsv';
 import { readTruthLabels } from './truthLabels';
 
 export const REPORT_USAGE = `Usage: tuberlens report <results.csv> [--truth labels.csv] --out <report.html>

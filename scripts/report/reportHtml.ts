@@ -18,7 +18,11 @@ import {
   type LabelCoverage,
   type ModelGroup,
 } from './cohortSummary';
-import { RESULT_STATUSES, type ResultRow, type ResultStatus } from './resultsCsv';
+import {
+  RESULT_STATUSES,
+  type ResultRow,
+  type ResultStatus,
+} from '../../extension/src/core/results/resultsCsv';
 
 /** Below this many labelled studies the report warns that the intervals are wide. */
 const FEW_STUDIES = 20;
@@ -35,7 +39,14 @@ const STATUS_MEANINGS: Record<ResultStatus, string> = {
   analysed: 'analysed now, not stored (no --store)',
   'already-stored': "the PACS already held this model version's result",
   'no-series': 'no axial T2/FLAIR MR series',
+  'not-analysed': 'the PACS holds no TuberLens result for the study',
   failed: 'the analysis failed (listed below)',
+};
+
+const VERDICTS_WITHOUT_RESULT: Partial<Record<ResultStatus, string>> = {
+  'no-series': 'no series',
+  'not-analysed': 'not analysed',
+  failed: 'failed',
 };
 
 const STYLE = `
@@ -93,7 +104,7 @@ ${truth}
 }
 
 function labelCoverageText(coverage: LabelCoverage): string {
-  return `${count(coverage.labels, 'label')}; ${coverage.ofStudiesWithoutResult} of studies without a result (no series or failed), ${coverage.ofStudiesNotListed} of studies not in the results`;
+  return `${count(coverage.labels, 'label')}; ${coverage.ofStudiesWithoutResult} of studies without a result (no series, not analysed or failed), ${coverage.ofStudiesNotListed} of studies not in the results`;
 }
 
 function multiVersionWarning(groups: ModelGroup[]): string {
@@ -136,7 +147,7 @@ function groupSection(group: ModelGroup): string {
   return `<section>
 <h2>Results of ${escapeXml(groupName(group))}</h2>
 <p>${count(group.results.length, 'study', 'studies')} with a result, ${positives} called positive (tubers
-suspected: series probability ≥ ${group.threshold}).</p>
+suspected: series probability ≥ ${thresholdText(group.threshold)}).</p>
 <div class="figures">
 ${histogram}
 ${flaggedSlicesChart(group)}
@@ -219,7 +230,7 @@ ${bothClasses ? rocSvg(roc, metrics.auc.estimate, operatingPoint, 'ROC, studies'
 </div>
 <p class="note">Intervals: percentile bootstrap over studies, ${BOOTSTRAP_RESAMPLES} resamples. Paper: Sánchez Fernández
 et al. 2020, PLoS ONE, InceptionV3 on the test set of its own cohort; another cohort, not directly
-comparable. The red dot on the ROC curve is the operating point at threshold ${group.threshold}.</p>`;
+comparable. The red dot on the ROC curve is the operating point at threshold ${thresholdText(group.threshold)}.</p>`;
 }
 
 /** Optional columns of the studies table: the model where there are several, the truth label. */
@@ -273,11 +284,16 @@ function studyRow(row: ResultRow, columns: StudyColumns): string {
 
 function verdict(row: ResultRow): string {
   if (row.positive !== undefined) return row.positive ? 'tubers suspected' : 'no tuber found';
-  return row.status === 'failed' ? 'failed' : row.status === 'no-series' ? 'no series' : '';
+  return VERDICTS_WITHOUT_RESULT[row.status] ?? '';
 }
 
 function groupName({ name, version, threshold }: ModelGroup): string {
-  return `${name || '(unnamed model)'} ${version}, threshold ${threshold}`;
+  return `${name || '(unnamed model)'} ${version}, threshold ${thresholdText(threshold)}`;
+}
+
+/** Thresholds are stored at full float precision; three decimals say the same to a reader. */
+function thresholdText(threshold: number): string {
+  return threshold.toFixed(3);
 }
 
 function formatDate(date: string): string {

@@ -1,103 +1,15 @@
 /**
- * The results CSV of `tuberlens batch`, one row per study (docs/results-format.md): `batch` writes it
- * with formatResultRow, `report` reads it with readResultsCsv.
+ * The results CSV (docs/results-format.md) read for `tuberlens report`, every value checked. Its columns,
+ * statuses and writer are in extension/src/core/results/resultsCsv.ts.
  */
-import { CsvError, parseCsv, toCsvLine } from '../csv';
-
-export const RESULTS_CSV_COLUMNS = [
-  'study_instance_uid',
-  'patient_id',
-  'study_date',
-  'study_description',
-  'series_instance_uid',
-  'series_description',
-  'contrast',
-  'status',
-  'probability',
-  'positive',
-  'threshold',
-  'slices',
-  'flagged_slices',
-  'model_name',
-  'model_version',
-  'seg_sop_instance_uid',
-  'sr_sop_instance_uid',
-  'processed_at',
-  'message',
-] as const;
-
-type Column = (typeof RESULTS_CSV_COLUMNS)[number];
-
-export const RESULT_STATUSES = [
-  'stored',
-  'analysed',
-  'already-stored',
-  'no-series',
-  'failed',
-] as const;
-
-export type ResultStatus = (typeof RESULT_STATUSES)[number];
-
-/** The statuses of a study with a result: a probability, a verdict and the threshold. */
-const STATUSES_WITH_RESULT: readonly ResultStatus[] = ['stored', 'analysed', 'already-stored'];
-
-/** One study; text columns are '' when empty, number and boolean columns undefined. */
-export interface ResultRow {
-  studyInstanceUID: string;
-  patientId: string;
-  /** YYYYMMDD */
-  studyDate: string;
-  studyDescription: string;
-  seriesInstanceUID: string;
-  seriesDescription: string;
-  contrast: 'FLAIR' | 'T2' | undefined;
-  status: ResultStatus;
-  /** The highest slice probability. */
-  probability: number | undefined;
-  positive: boolean | undefined;
-  threshold: number | undefined;
-  slices: number | undefined;
-  flaggedSlices: number | undefined;
-  modelName: string;
-  modelVersion: string;
-  segSopInstanceUID: string;
-  srSopInstanceUID: string;
-  /** ISO 8601 UTC */
-  processedAt: string;
-  message: string;
-}
-
-export function hasResult(row: ResultRow): boolean {
-  return STATUSES_WITH_RESULT.includes(row.status);
-}
-
-/** One CSV line (ending with a line feed) in the order of RESULTS_CSV_COLUMNS. */
-export function formatResultRow(row: ResultRow): string {
-  const optional = (value: number | undefined, format: (value: number) => string = String) =>
-    value === undefined ? '' : format(value);
-  const fields: Record<Column, string> = {
-    study_instance_uid: row.studyInstanceUID,
-    patient_id: row.patientId,
-    study_date: row.studyDate,
-    study_description: row.studyDescription,
-    series_instance_uid: row.seriesInstanceUID,
-    series_description: row.seriesDescription,
-    contrast: row.contrast ?? '',
-    status: row.status,
-    probability: optional(row.probability, value => value.toFixed(6)),
-    positive: row.positive === undefined ? '' : row.positive ? '1' : '0',
-    threshold: optional(row.threshold),
-    slices: optional(row.slices),
-    flagged_slices: optional(row.flaggedSlices),
-    model_name: row.modelName,
-    model_version: row.modelVersion,
-    seg_sop_instance_uid: row.segSopInstanceUID,
-    sr_sop_instance_uid: row.srSopInstanceUID,
-    processed_at: row.processedAt,
-    message: row.message,
-  };
-  return toCsvLine(RESULTS_CSV_COLUMNS.map(column => fields[column]));
-}
+import { CsvError, parseCsv } from '../../extension/src/core/csv';
+import {
+  hasResult,
+  RESULT_STATUSES,
+  RESULTS_CSV_COLUMNS,
+  type ResultRow,
+  type ResultsCsvColumn,
+} from '../../extension/src/core/results/resultsCsv';
 
 /**
  * The rows of a results CSV. Columns are found by name (extra ones are ignored). Throws CsvError naming
@@ -132,23 +44,23 @@ export function readResultsCsv(text: string): ResultRow[] {
   });
 }
 
-function resultRow(field: (column: Column) => string, rowNumber: number): ResultRow {
+function resultRow(field: (column: ResultsCsvColumn) => string, rowNumber: number): ResultRow {
   const fail = (problem: string) => new CsvError(`row ${rowNumber}: ${problem}`);
-  const oneOf = <T extends string>(column: Column, values: readonly T[]): T => {
+  const oneOf = <T extends string>(column: ResultsCsvColumn, values: readonly T[]): T => {
     const value = field(column);
     if (values.includes(value as T)) return value as T;
     throw fail(`${column} "${value}" is none of ${values.map(v => v || '(empty)').join(', ')}`);
   };
-  const number = (column: Column, valid: (value: number) => boolean, what: string) => {
+  const number = (column: ResultsCsvColumn, valid: (value: number) => boolean, what: string) => {
     const text = field(column).trim();
     if (text === '') return undefined;
     const value = Number(text);
     if (!valid(value)) throw fail(`${column} "${text}" is not ${what}`);
     return value;
   };
-  const probability = (column: Column) =>
+  const probability = (column: ResultsCsvColumn) =>
     number(column, value => value >= 0 && value <= 1, 'a number from 0 to 1');
-  const count = (column: Column) =>
+  const count = (column: ResultsCsvColumn) =>
     number(column, value => Number.isInteger(value) && value >= 0, 'a whole number');
   const row: ResultRow = {
     studyInstanceUID: field('study_instance_uid'),

@@ -1,5 +1,5 @@
 /** The truth labels of `tuberlens report --truth`: columns study_instance_uid,label (docs/results-format.md). */
-import { CsvError, parseCsv } from '../csv';
+import { CsvError, parseCsv } from '../../extension/src/core/csv';
 
 const LABEL_VALUES = new Map([
   ['1', true],

@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { stringValue } from '../../extension/src/core/dicomweb/dicomJson';
 import { DicomwebClient } from '../../extension/src/core/dicomweb/dicomwebClient';
+import type { ResultRow } from '../../extension/src/core/results/resultsCsv';
 import type { StoredResult } from '../../extension/src/core/results/storedResult';
 import { findStoredResults } from '../../extension/src/core/results/storedResultSearch';
 import { ensureDemoStudies } from '../../models/pipeline/synthesis/demoStudies';
 import { uidFromSeed } from '../../scripts/batch/derivedObjects';
 import { daikonSeriesFolder } from '../../scripts/cli';
 import { startOrthanc, type RunningOrthanc } from '../../scripts/pacs/orthanc';
-import { readResultsCsv, type ResultRow } from '../../scripts/report/resultsCsv';
+import { readResultsCsv } from '../../scripts/report/resultsCsv';
 import { parseDicom } from '../../scripts/server/dicomFile';
 
 /**

@@ -3,14 +3,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { parseCsv } from '../../extension/src/core/csv';
 import { DicomwebClient } from '../../extension/src/core/dicomweb/dicomwebClient';
+import type { ResultRow } from '../../extension/src/core/results/resultsCsv';
 import { COHORT_PATH } from '../../extension/src/id';
 import { ensureDemoStudies } from '../../models/pipeline/synthesis/demoStudies';
 import { daikonSeriesFolder } from '../../scripts/cli';
-import { parseCsv } from '../../scripts/csv';
 import { startOrthanc, type RunningOrthanc } from '../../scripts/pacs/orthanc';
 import { storeMissingInstances } from '../../scripts/pacs/storeStudies';
-import { readResultsCsv, type ResultRow } from '../../scripts/report/resultsCsv';
+import { readResultsCsv } from '../../scripts/report/resultsCsv';
 import { DicomStore } from '../../scripts/server/dicomStore';
 import {
   eventually,
@@ -30,6 +31,8 @@ import { tensorCount, type HostWindow } from './tuberLensPage';
 
 const ROOT = join(__dirname, '..', '..');
 const CREDENTIALS = { user: 'cohort', password: 'cohort-e2e-password' };
+/** The README's picture of the cohort view, written on every run. */
+const SCREENSHOT = join(ROOT, 'docs', 'images', 'tuberlens-cohort.png');
 const SEGMENTATION_PANEL = '@ohif/extension-cornerstone.panelModule.panelSegmentation';
 const STUDIES = {
   tsc: 'SYNTHETIC BRAIN MRI - TSC',
@@ -157,6 +160,7 @@ test('the cohort lists every study of the PACS with the result the batch stored'
   await expect(page.locator('[data-cy="tuberlens-cohort-summary"]').innerText()).resolves.toBe(
     '3 studies: 1 positive, 1 negative, 1 not analysed.'
   );
+  await page.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 1400, height: 340 } });
   expect(problems).toEqual([]);
   await page.close();
 }, 180_000);

@@ -1,14 +1,12 @@
 /** @jest-environment jsdom */
 import { act, createElement } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { cohortRows, type Cohort } from '../../../extension/src/core/cohort/cohortRows';
 import type { DicomJson } from '../../../extension/src/core/dicomweb/dicomJson';
 import { CohortPage } from '../../../extension/src/ui/CohortPage';
 import { downloadText } from '../../../extension/src/ui/download';
-import { parseCsv } from '../../../scripts/csv';
+import { parseCsv } from '../../../extension/src/core/csv';
 import { storedResult } from './fakeStoredResults';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { reactRootPerTest } from './reactRoot';
 
 jest.mock('../../../extension/src/ui/download', () => ({ downloadText: jest.fn() }));
 
@@ -35,39 +33,28 @@ const COHORT: Cohort = {
   unreadable: [],
 };
 
-let container: HTMLDivElement;
-let root: Root;
+const view = reactRootPerTest();
 
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-
-afterEach(async () => {
-  await act(async () => root.unmount());
-  container.remove();
+afterEach(() => {
   jest.mocked(downloadText).mockClear();
 });
 
 const element = <T extends Element = HTMLElement>(selector: string) =>
-  container.querySelector<T>(selector);
+  view.container.querySelector<T>(selector);
 const byCy = <T extends Element = HTMLElement>(testId: string) =>
   element<T>(`[data-cy="${testId}"]`);
 const shownStudies = () =>
-  [...container.querySelectorAll('[data-cy="tuberlens-cohort-row"]')].map(row =>
+  [...view.container.querySelectorAll('[data-cy="tuberlens-cohort-row"]')].map(row =>
     row.getAttribute('data-study-instance-uid')
   );
 
 async function renderPage(loadCohort: () => Promise<Cohort>) {
-  await act(async () =>
-    root.render(
-      createElement(CohortPage, {
-        loadCohort,
-        studyUrl: uid => `/tuberlens?StudyInstanceUIDs=${uid}`,
-        studyListUrl: () => '/',
-      })
-    )
+  await view.render(
+    createElement(CohortPage, {
+      loadCohort,
+      studyUrl: uid => `/tuberlens?StudyInstanceUIDs=${uid}`,
+      studyListUrl: () => '/',
+    })
   );
 }
 

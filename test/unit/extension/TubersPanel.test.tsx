@@ -1,6 +1,5 @@
 /** @jest-environment jsdom */
 import { act, createElement, useEffect } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { DetectionController } from '../../../extension/src/detectionController';
 import { ModelStatus } from '../../../extension/src/modelStatus';
 import type { Services } from '../../../extension/src/ohif/types';
@@ -12,8 +11,7 @@ import { fakeDetection, modelStatusWith } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
 import { fakeStoredResultHost, FLAIR_SERIES, storedResult, STUDY } from './fakeStoredResults';
 import { displaySet, mockServices } from './ohifMocks';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { reactRootPerTest } from './reactRoot';
 
 const MODELS = 'http://viewer.test/tuberlens/models/';
 const noModel = () =>
@@ -31,40 +29,40 @@ const noStoredResults = (services: Services) =>
 const segExportFor = (services: Services, detection: DetectionController) =>
   new SegExport(services, detection, fakeSegHost().host);
 
-let container: HTMLDivElement;
-let root: Root;
+const view = reactRootPerTest();
 
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
+/** Renders the panel over `detection`, with a SEG export over a read-only archive. */
+const renderTubersPanel = (
+  services: Services,
+  modelStatus: ModelStatus,
+  detection: DetectionController,
+  storedResults = noStoredResults(services)
+) =>
+  view.render(
+    createElement(TubersPanel, {
+      services,
+      modelStatus,
+      detection,
+      segExport: segExportFor(services, detection),
+      storedResults,
+    })
+  );
 
-afterEach(async () => {
-  await act(async () => root.unmount());
-  container.remove();
-});
+/** Renders the panel with no model installed. */
+function renderWithoutModel(services: Services, storedResults?: StoredResults) {
+  const modelStatus = noModel();
+  const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
+  return renderTubersPanel(services, modelStatus, detection, storedResults);
+}
 
 const text = (testId: string) =>
-  container.querySelector(`[data-cy="${testId}"]`)?.textContent ?? '';
+  view.container.querySelector(`[data-cy="${testId}"]`)?.textContent ?? '';
 const status = (testId: string) =>
-  container.querySelector(`[data-cy="${testId}"]`)?.getAttribute('data-status');
+  view.container.querySelector(`[data-cy="${testId}"]`)?.getAttribute('data-status');
 
 test('states plainly that no model is installed, and shows the intended use', async () => {
   const { services } = mockServices();
-  const modelStatus = noModel();
-  const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
-  await act(async () =>
-    root.render(
-      createElement(TubersPanel, {
-        services,
-        modelStatus,
-        detection,
-        segExport: segExportFor(services, detection),
-        storedResults: noStoredResults(services),
-      })
-    )
-  );
+  await renderWithoutModel(services);
 
   expect(status('tuberlens-model-status')).toBe('missing');
   expect(text('tuberlens-model-status')).toContain('No tuber model is installed');
@@ -80,27 +78,15 @@ test('follows the displayed series and warns about unsuitable input', async () =
     displaySet('ct', 'HEAD', [1, 0, 0, 0, 1, 0], 'CT'),
   ];
   const { services, display, listenerCount } = mockServices(sets, 't2');
-  const modelStatus = noModel();
-  const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
-  await act(async () =>
-    root.render(
-      createElement(TubersPanel, {
-        services,
-        modelStatus,
-        detection,
-        segExport: segExportFor(services, detection),
-        storedResults: noStoredResults(services),
-      })
-    )
-  );
+  await renderWithoutModel(services);
 
   expect(text('tuberlens-series-description')).toBe('AX T2 FSE');
   expect(status('tuberlens-series')).toBe('suitable');
-  expect(container.querySelectorAll('[data-cy="tuberlens-series-warning"]')).toHaveLength(0);
+  expect(view.container.querySelectorAll('[data-cy="tuberlens-series-warning"]')).toHaveLength(0);
 
   const warningsFor = async (uid: string) => {
     await act(async () => display(uid));
-    return [...container.querySelectorAll('[data-cy="tuberlens-series-warning"]')].map(
+    return [...view.container.querySelectorAll('[data-cy="tuberlens-series-warning"]')].map(
       node => node.textContent
     );
   };
@@ -109,9 +95,8 @@ test('follows the displayed series and warns about unsuitable input', async () =
   expect(await warningsFor('ct')).toEqual(['⚠ Not MR (modality CT): the model is for MR only.']);
   expect(status('tuberlens-series')).toBe('unsuitable');
 
-  await act(async () => root.unmount());
+  await view.unmount();
   expect(listenerCount()).toBe(0);
-  root = createRoot(container);
 });
 
 test('the host-facing component mounts an inner React root with the bound props and unmounts it', async () => {
@@ -124,14 +109,14 @@ test('the host-facing component mounts an inner React root with the bound props 
     return createElement('span', { 'data-cy': 'inner' }, label);
   }
   const Hosted = hostComponent(Inner, { label: 'tubers' }, 'tuberlens-panel');
-  await act(async () => root.render(createElement(Hosted)));
+  await view.render(createElement(Hosted));
 
   expect(
-    container.querySelector('[data-cy="tuberlens-panel"] [data-cy="inner"]')?.textContent
+    view.container.querySelector('[data-cy="tuberlens-panel"] [data-cy="inner"]')?.textContent
   ).toBe('tubers');
   expect(lifecycle).toEqual(['mounted tubers']);
 
-  await act(async () => root.render(createElement('p')));
+  await view.render(createElement('p'));
   await act(async () => new Promise(resolve => setTimeout(resolve, 0)));
   expect(lifecycle).toEqual(['mounted tubers', 'unmounted tubers']);
 });
@@ -143,22 +128,11 @@ describe('detection results', () => {
     fake: ReturnType<typeof fakeDetection>,
     detection: DetectionController
   ) {
-    const modelStatus = modelStatusWith();
-    await act(async () =>
-      root.render(
-        createElement(TubersPanel, {
-          services: fake.mocks.services,
-          modelStatus,
-          detection,
-          segExport: segExportFor(fake.mocks.services, detection),
-          storedResults: noStoredResults(fake.mocks.services),
-        })
-      )
-    );
+    await renderTubersPanel(fake.mocks.services, modelStatusWith(), detection);
   }
   const element = <T extends Element = HTMLElement>(testId: string) =>
-    container.querySelector<T>(`[data-cy="${testId}"]`);
-  const bars = () => [...container.querySelectorAll('[data-cy="tuberlens-slice-bar"]')];
+    view.container.querySelector<T>(`[data-cy="${testId}"]`);
+  const bars = () => [...view.container.querySelectorAll('[data-cy="tuberlens-slice-bar"]')];
   const flaggedBars = () =>
     bars()
       .filter(bar => bar.getAttribute('data-flagged') === 'true')
@@ -325,19 +299,7 @@ describe('a stored result of the displayed series', () => {
     const stored = fakeStoredResultHost(search);
     const storedResults = new StoredResults(services, stored.host);
     const stop = storedResults.watchDisplayedSeries();
-    const modelStatus = noModel();
-    const detection = new DetectionController(services, modelStatus, fakeDetection(1, {}).host);
-    await act(async () =>
-      root.render(
-        createElement(TubersPanel, {
-          services,
-          modelStatus,
-          detection,
-          segExport: segExportFor(services, detection),
-          storedResults,
-        })
-      )
-    );
+    await renderWithoutModel(services, storedResults);
     return { stored, stop };
   }
 
@@ -355,7 +317,9 @@ describe('a stored result of the displayed series', () => {
       'The newest of 2 stored results (also tuber-net 0.9.0).'
     );
     expect(
-      container.querySelector('[data-cy="tuberlens-stored-verdict"]')?.getAttribute('data-verdict')
+      view.container
+        .querySelector('[data-cy="tuberlens-stored-verdict"]')
+        ?.getAttribute('data-verdict')
     ).toBe('positive');
     expect(text('tuberlens-stored-probability')).toBe(
       'Series probability 0.91 ≥ 0.50, the threshold it was stored with.'
@@ -366,7 +330,7 @@ describe('a stored result of the displayed series', () => {
     expect(status('tuberlens-detection')).toBe('idle');
 
     const slices = [
-      ...container.querySelectorAll<HTMLButtonElement>('[data-cy="tuberlens-stored-slice"]'),
+      ...view.container.querySelectorAll<HTMLButtonElement>('[data-cy="tuberlens-stored-slice"]'),
     ];
     expect(text('tuberlens-stored-flagged')).toBe('2 of 4 slices flagged:23');
     await act(async () => slices[1].click());
@@ -394,7 +358,7 @@ describe('a stored result of the displayed series', () => {
     (window as { config?: object }).config = { routerBasename: '/viewer/' };
     const { stop } = await renderWithStored({ results: [], unreadable: [] });
     expect(
-      container
+      view.container
         .querySelector<HTMLAnchorElement>('[data-cy="tuberlens-cohort-link"]')
         ?.getAttribute('href')
     ).toBe('/viewer/tuberlens-cohort');

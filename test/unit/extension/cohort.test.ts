@@ -10,9 +10,14 @@ import {
   sortRows,
   type CohortColumn,
 } from '../../../extension/src/core/cohort/cohortTable';
+import { parseCsv } from '../../../extension/src/core/csv';
 import type { DicomJson } from '../../../extension/src/core/dicomweb/dicomJson';
-import { DicomwebError } from '../../../extension/src/core/dicomweb/dicomwebClient';
-import { parseCsv } from '../../../scripts/csv';
+import {
+  DicomwebError,
+  type QueryParameters,
+} from '../../../extension/src/core/dicomweb/dicomwebClient';
+import { QIDO_PAGE_SIZE } from '../../../extension/src/core/dicomweb/pagedSearch';
+import { RESULTS_CSV_COLUMNS } from '../../../extension/src/core/results/resultsCsv';
 import { storedResult } from './fakeStoredResults';
 
 jest.mock('../../../extension/src/core/results/storedResult', () => ({
@@ -143,27 +148,7 @@ describe('the cohort CSV', () => {
       [TSC, storedResult({ studyInstanceUID: '1.4', createdAt: '2026-01-01T00:00:00Z' }), TSC]
     );
     const [header, ...records] = parseCsv(cohortCsv(quoted));
-    expect(header).toEqual([
-      'study_instance_uid',
-      'patient_id',
-      'study_date',
-      'study_description',
-      'series_instance_uid',
-      'series_description',
-      'contrast',
-      'status',
-      'probability',
-      'positive',
-      'threshold',
-      'slices',
-      'flagged_slices',
-      'model_name',
-      'model_version',
-      'seg_sop_instance_uid',
-      'sr_sop_instance_uid',
-      'processed_at',
-      'message',
-    ]);
+    expect(header).toEqual(RESULTS_CSV_COLUMNS);
     const byStudy = Object.fromEntries(
       records.map(record => [record[0], Object.fromEntries(header.map((h, i) => [h, record[i]]))])
     );
@@ -199,9 +184,14 @@ describe('the cohort CSV', () => {
 });
 
 describe('loading the cohort', () => {
-  const archive = (srSeries: DicomJson[] = []) => ({
-    searchStudies: jest.fn(async () => STUDIES),
-    searchSeries: jest.fn(async () => srSeries),
+  /** The page of `matches` that a QIDO-RS query's limit and offset ask for. */
+  const page = (matches: DicomJson[], { limit, offset }: QueryParameters) =>
+    matches.slice(Number(offset), Number(offset) + Number(limit));
+  const archive = (srSeries: DicomJson[] = [], studies: DicomJson[] = STUDIES) => ({
+    searchStudies: jest.fn(async (query: QueryParameters) => page(studies, query)),
+    searchSeries: jest.fn(async (_study: string | undefined, query: QueryParameters) =>
+      page(srSeries, query)
+    ),
     seriesMetadata: jest.fn(async (_study: string, series: string) =>
       series === '1.1.90'
         ? [TSC as unknown as DicomJson]
@@ -212,15 +202,17 @@ describe('loading the cohort', () => {
     '0020000D': { vr: 'UI', Value: [studyUid] },
     '0020000E': { vr: 'UI', Value: [seriesUid] },
   });
+  const firstPage = { limit: QIDO_PAGE_SIZE, offset: 0 };
 
-  test('one QIDO-RS request finds the TuberLens SRs of every study, then each SR is read', async () => {
+  test('one QIDO-RS search (and the empty page that ends it) finds the TuberLens SRs of every study, then each SR is read', async () => {
     const pacs = archive([srSeries('1.1', '1.1.90')]);
     const cohort = await loadCohort(pacs);
-    expect(pacs.searchStudies).toHaveBeenCalledWith({ includefield: '00081030' });
-    expect(pacs.searchSeries).toHaveBeenCalledTimes(1);
+    expect(pacs.searchStudies).toHaveBeenCalledWith({ includefield: '00081030', ...firstPage });
+    expect(pacs.searchSeries).toHaveBeenCalledTimes(2);
     expect(pacs.searchSeries).toHaveBeenCalledWith(undefined, {
       Modality: 'SR',
       SeriesDescription: 'TuberLens*',
+      ...firstPage,
     });
     expect(pacs.seriesMetadata).toHaveBeenCalledWith('1.1', '1.1.90');
     expect(cohort.rows.map(row => row.verdict)).toEqual([
@@ -229,6 +221,20 @@ describe('loading the cohort', () => {
       'not-analysed',
     ]);
     expect(cohort.unreadable).toEqual([]);
+  });
+
+  test('a PACS with more studies and SRs than one answer holds is read page by page', async () => {
+    const uids = Array.from({ length: QIDO_PAGE_SIZE + 1 }, (_, n) => `2.${n}`);
+    const pacs = archive(
+      uids.map(uid => srSeries(uid, `${uid}.90`)),
+      uids.map(uid => study(uid, 'Doe^Jane', '20260101', 'BRAIN'))
+    );
+    const cohort = await loadCohort(pacs);
+    expect(cohort.rows.map(row => row.studyInstanceUID)).toEqual(uids);
+    expect(cohort.unreadable).toHaveLength(uids.length);
+    // Two full pages, then the empty page that ends each search.
+    expect(pacs.searchStudies).toHaveBeenCalledTimes(3);
+    expect(pacs.searchSeries).toHaveBeenCalledTimes(3);
   });
 
   test('an SR that cannot be read is reported, and the others still count', async () => {

@@ -1,6 +1,5 @@
 /** @jest-environment jsdom */
 import { act, createElement } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { HEAT_LEVELS, toHeatLevels } from '../../../extension/src/core/heatLevels';
 import { regionMask } from '../../../extension/src/core/tuberRegions';
 import type { DetectionController } from '../../../extension/src/detectionController';
@@ -15,8 +14,7 @@ import { TubersPanel } from '../../../extension/src/ui/TubersPanel';
 import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
 import { fakeStoredResultHost } from './fakeStoredResults';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { reactRootPerTest } from './reactRoot';
 
 /** The fake model's Grad-CAM is flat: a slice's heat is its probability on every pixel. */
 const PROBABILITIES = { 'img:0': 0.1, 'img:1': 0.7, 'img:2': 0.3, 'img:3': 0.9 };
@@ -228,36 +226,22 @@ describe('DICOM SEG export', () => {
 });
 
 describe('the panel’s SEG controls', () => {
-  let container: HTMLDivElement;
-  let root: Root;
-
-  beforeEach(() => {
-    container = document.createElement('div');
-    document.body.append(container);
-    root = createRoot(container);
-  });
-
-  afterEach(async () => {
-    await act(async () => root.unmount());
-    container.remove();
-  });
+  const view = reactRootPerTest();
 
   const element = <T extends Element = HTMLElement>(testId: string) =>
-    container.querySelector<T>(`[data-cy="${testId}"]`);
+    view.container.querySelector<T>(`[data-cy="${testId}"]`);
 
   async function renderPanel(store?: Parameters<typeof fakeSegHost>[0]) {
     const { fake, detection } = await analysed();
     const { seg, segExport } = exporter(fake, detection, store);
-    await act(async () =>
-      root.render(
-        createElement(TubersPanel, {
-          services: fake.mocks.services,
-          modelStatus: modelStatusWith(),
-          detection,
-          segExport,
-          storedResults: new StoredResults(fake.mocks.services, fakeStoredResultHost().host),
-        })
-      )
+    await view.render(
+      createElement(TubersPanel, {
+        services: fake.mocks.services,
+        modelStatus: modelStatusWith(),
+        detection,
+        segExport,
+        storedResults: new StoredResults(fake.mocks.services, fakeStoredResultHost().host),
+      })
     );
     return seg;
   }

@@ -1,3 +1,4 @@
+import { emptyResultRow } from '../../../extension/src/core/results/resultsCsv';
 import { summariseCohort } from '../../../scripts/report/cohortSummary';
 import { KNOWN_COHORT, resultRow, rowWithoutResult } from './fixtures';
 
@@ -39,19 +40,27 @@ describe('summariseCohort', () => {
       resultRow({ studyInstanceUID: '7.1', probability: 0.99 }),
       rowWithoutResult('failed', { studyInstanceUID: '7.2' }),
       rowWithoutResult('no-series', { studyInstanceUID: '7.3' }),
+      emptyResultRow('7.4', 'not-analysed'),
     ];
-    const labels = labelsOf([...cohortLabels, ['7.2', true], ['7.3', false], ['8.1', true]]);
+    const labels = labelsOf([
+      ...cohortLabels,
+      ['7.2', true],
+      ['7.3', false],
+      ['7.4', true],
+      ['8.1', true],
+    ]);
     const summary = summariseCohort(rows, labels);
     expect(summary.statusCounts).toEqual({
       stored: 11,
       analysed: 0,
       'already-stored': 0,
       'no-series': 1,
+      'not-analysed': 1,
       failed: 1,
     });
     expect(summary.labelCoverage).toEqual({
-      labels: 13,
-      ofStudiesWithoutResult: 2,
+      labels: 14,
+      ofStudiesWithoutResult: 3,
       ofStudiesNotListed: 1,
     });
     const { evaluation } = summary.groups[0];

@@ -1,9 +1,5 @@
-import {
-  formatResultRow,
-  RESULTS_CSV_COLUMNS,
-  type ResultRow,
-} from '../../../scripts/report/resultsCsv';
-import { toCsvLine } from '../../../scripts/csv';
+import { csvLine } from '../../../extension/src/core/csv';
+import { emptyResultRow, type ResultRow } from '../../../extension/src/core/results/resultsCsv';
 
 /** A stored FLAIR result of tuber-net 1.0.0 at threshold 0.5; `changes` override any column. */
 export function resultRow(changes: Partial<ResultRow> = {}): ResultRow {
@@ -38,25 +34,18 @@ export function rowWithoutResult(
   status: 'no-series' | 'failed',
   changes: Partial<ResultRow> = {}
 ): ResultRow {
-  return resultRow({
-    seriesInstanceUID: '',
-    seriesDescription: '',
-    contrast: undefined,
-    status,
-    probability: undefined,
-    positive: undefined,
-    threshold: undefined,
-    slices: undefined,
-    flaggedSlices: undefined,
-    segSopInstanceUID: '',
-    srSopInstanceUID: '',
+  const study = resultRow(changes);
+  return {
+    ...emptyResultRow(study.studyInstanceUID, status),
+    patientId: study.patientId,
+    studyDate: study.studyDate,
+    studyDescription: study.studyDescription,
+    modelName: study.modelName,
+    modelVersion: study.modelVersion,
+    processedAt: study.processedAt,
     message: status === 'failed' ? 'the PACS answered 500' : 'no axial T2/FLAIR MR series',
     ...changes,
-  });
-}
-
-export function resultsCsv(rows: ResultRow[]): string {
-  return toCsvLine(RESULTS_CSV_COLUMNS) + rows.map(formatResultRow).join('');
+  };
 }
 
 /**
@@ -86,5 +75,5 @@ export const KNOWN_COHORT = KNOWN_PROBABILITIES.map(([probability, tsc], n) => (
 }));
 
 export function labelsCsv(labels: Array<[string, string]>): string {
-  return toCsvLine(['study_instance_uid', 'label']) + labels.map(pair => toCsvLine(pair)).join('');
+  return csvLine(['study_instance_uid', 'label']) + labels.map(pair => csvLine(pair)).join('');
 }

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatResultsCsv } from '../../../extension/src/core/results/resultsCsv';
 import { ReportInputError, reportCommand } from '../../../scripts/report/reportCommand';
 import { makeTempDir, removeDir } from '../server/helpers';
-import { KNOWN_COHORT, labelsCsv, resultsCsv, rowWithoutResult } from './fixtures';
+import { KNOWN_COHORT, labelsCsv, rowWithoutResult } from './fixtures';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const GOOD_RESULTS = resultsCsv([
+const GOOD_RESULTS = formatResultsCsv([
   ...KNOWN_COHORT.map(({ row }) => row),
   rowWithoutResult('failed', { studyInstanceUID: '7.1' }),
 ]);
@@ -148,7 +149,7 @@ describe('tuberlens report, the real command line', () => {
     const run = cli('report', 'results.csv', '--out', 'report.html');
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      'results.csv: row 2: status "done" is none of stored, analysed, already-stored, no-series, failed.\n'
+      'results.csv: row 2: status "done" is none of stored, analysed, already-stored, no-series, not-analysed, failed.\n'
     );
     expect(readdirSync(folder).sort()).toEqual(['labels.csv', 'results.csv']);
   });

@@ -1,6 +1,6 @@
 import { summariseCohort } from '../../../scripts/report/cohortSummary';
 import { renderReportHtml } from '../../../scripts/report/reportHtml';
-import type { ResultRow } from '../../../scripts/report/resultsCsv';
+import type { ResultRow } from '../../../extension/src/core/results/resultsCsv';
 import { KNOWN_COHORT, resultRow, rowWithoutResult } from './fixtures';
 
 const SOURCES = {
@@ -34,7 +34,7 @@ describe('the HTML report', () => {
     expect(html).toContain('results.csv: 11 studies');
     expect(html).toContain('labels.csv: 10 labels; 0 of studies without a result');
     expect(html).toContain('2026-02-03T04:05:06.000Z');
-    expect(html).toContain('tuber-net 1.0.0, threshold 0.5: 10 results');
+    expect(html).toContain('tuber-net 1.0.0, threshold 0.500: 10 results');
     expect(html).toContain('<td>failed</td><td class="number">1</td>');
     expect(html).toContain('study 7.1: the PACS answered 500');
   });
@@ -107,8 +107,8 @@ describe('the HTML report', () => {
       resultRow({ studyInstanceUID: '7.1', modelVersion: '2.0.0', threshold: 0.7 }),
     ]);
     expect(html).toContain('These results come from 2 model versions or thresholds');
-    expect(html).toContain('<h2>Results of tuber-net 1.0.0, threshold 0.5</h2>');
-    expect(html).toContain('<h2>Results of tuber-net 2.0.0, threshold 0.7</h2>');
+    expect(html).toContain('<h2>Results of tuber-net 1.0.0, threshold 0.500</h2>');
+    expect(html).toContain('<h2>Results of tuber-net 2.0.0, threshold 0.700</h2>');
     expect(html).toContain('<th>Model</th>');
     expect(render(cohortRows)).not.toContain('model versions or thresholds');
   });
@@ -116,7 +116,7 @@ describe('the HTML report', () => {
   it('says so when no result has a label', () => {
     const html = renderReportHtml(summariseCohort(cohortRows, new Map([['9.9', true]])), SOURCES);
     expect(html).toContain(
-      'labels.csv: 1 label; 0 of studies without a result (no series or failed), 1 of studies not in the results'
+      'labels.csv: 1 label; 0 of studies without a result (no series, not analysed or failed), 1 of studies not in the results'
     );
     expect(html).toContain('No result of this model has a truth label: no metrics.');
     expect(html).not.toContain('<td>Sensitivity</td>');

@@ -1,10 +1,14 @@
-import { CsvError } from '../../../scripts/csv';
+import { cohortCsv } from '../../../extension/src/core/cohort/cohortCsv';
+import { cohortRows } from '../../../extension/src/core/cohort/cohortRows';
+import { CsvError } from '../../../extension/src/core/csv';
 import {
   formatResultRow,
-  readResultsCsv,
+  formatResultsCsv,
   RESULTS_CSV_COLUMNS,
-} from '../../../scripts/report/resultsCsv';
-import { resultRow, resultsCsv, rowWithoutResult } from './fixtures';
+} from '../../../extension/src/core/results/resultsCsv';
+import { readResultsCsv } from '../../../scripts/report/resultsCsv';
+import { storedResult } from '../extension/fakeStoredResults';
+import { resultRow, rowWithoutResult } from './fixtures';
 
 const HEADER = RESULTS_CSV_COLUMNS.join(',');
 
@@ -25,7 +29,22 @@ describe('the results CSV', () => {
       }),
       rowWithoutResult('no-series', { studyInstanceUID: '1.2.5', patientId: '' }),
     ];
-    expect(readResultsCsv(resultsCsv(rows))).toEqual(rows);
+    expect(readResultsCsv(formatResultsCsv(rows))).toEqual(rows);
+  });
+
+  it('reads the CSV the cohort view exports: stored results and studies not analysed', () => {
+    const study = (uid: string) => ({ '0020000D': { vr: 'UI', Value: [uid] } });
+    const exported = cohortCsv(
+      cohortRows([study('1.1'), study('1.2')], [storedResult({ studyInstanceUID: '1.1' })])
+    );
+    const [stored, notAnalysed] = readResultsCsv(exported);
+    expect(stored).toMatchObject({ studyInstanceUID: '1.1', status: 'already-stored' });
+    expect(stored.probability).toBeCloseTo(0.91);
+    expect(notAnalysed).toMatchObject({
+      studyInstanceUID: '1.2',
+      status: 'not-analysed',
+      probability: undefined,
+    });
   });
 
   it('writes the probability with six decimals and the verdict as 1 or 0', () => {
@@ -35,7 +54,7 @@ describe('the results CSV', () => {
   });
 
   it('finds the columns by name and ignores extra ones', () => {
-    const [row] = readResultsCsv(resultsCsv([resultRow()]));
+    const [row] = readResultsCsv(formatResultsCsv([resultRow()]));
     const fields = formatResultRow(row).trim().split(',');
     const reordered = `extra,${[...RESULTS_CSV_COLUMNS].reverse().join(',')}\nx,${fields.reverse().join(',')}\n`;
     expect(readResultsCsv(reordered)).toEqual([row]);
@@ -66,7 +85,7 @@ describe('the results CSV', () => {
     [{ positive: 'yes' }, 'row 2: positive "yes" is none of 1, 0, (empty)'],
     [
       { status: 'done' },
-      'row 2: status "done" is none of stored, analysed, already-stored, no-series, failed',
+      'row 2: status "done" is none of stored, analysed, already-stored, no-series, not-analysed, failed',
     ],
     [{ contrast: 'T1' }, 'row 2: contrast "T1" is none of (empty), FLAIR, T2'],
     [{ study_instance_uid: '' }, 'row 2: study_instance_uid is empty'],

@@ -1,4 +1,4 @@
-import { CsvError } from '../../../scripts/csv';
+import { CsvError } from '../../../extension/src/core/csv';
 import { readTruthLabels } from '../../../scripts/report/truthLabels';
 import { labelsCsv } from './fixtures';
 

@@ -1,6 +1,7 @@
 /** The cohort: every study of the PACS with its stored TuberLens result, if it has one. Framework-free. */
 import { stringValue, type DicomJson } from '../dicomweb/dicomJson';
 import type { DicomwebClient } from '../dicomweb/dicomwebClient';
+import { searchAll } from '../dicomweb/pagedSearch';
 import type { StoredResult } from '../results/storedResult';
 import { findStoredResults, type ResultArchive } from '../results/storedResultSearch';
 import { newestResult, type ChosenResult } from '../results/storedResultSummary';
@@ -34,13 +35,13 @@ const TAG = {
   StudyDescription: '00081030',
 } as const;
 
-/** Every study (QIDO-RS) with its stored results, found with one more QIDO-RS request over all studies. */
+/** Every study (QIDO-RS) with its stored results, found with one more QIDO-RS search over all studies. */
 export async function loadCohort(
   archive: ResultArchive & Pick<DicomwebClient, 'searchStudies'>
 ): Promise<Cohort> {
   const [studies, { results, unreadable }] = await Promise.all([
     // Study Description is no attribute that QIDO-RS returns unasked.
-    archive.searchStudies({ includefield: TAG.StudyDescription }),
+    searchAll(page => archive.searchStudies({ includefield: TAG.StudyDescription, ...page })),
     findStoredResults(archive),
   ]);
   return { rows: cohortRows(studies, results), unreadable };

@@ -1,4 +1,4 @@
-import { CsvError, parseCsv, toCsvLine } from '../../../scripts/csv';
+import { CsvError, csvLine, parseCsv } from '../../../extension/src/core/csv';
 
 describe('parseCsv', () => {
   it('reads quoted fields holding commas, doubled quotes and line breaks', () => {
@@ -30,9 +30,9 @@ describe('parseCsv', () => {
   });
 });
 
-describe('toCsvLine', () => {
+describe('csvLine', () => {
   it('quotes only the fields that need it and ends with a line feed', () => {
-    expect(toCsvLine(['plain', 'a,b', 'say "hi"', 'two\nlines', ''])).toBe(
+    expect(csvLine(['plain', 'a,b', 'say "hi"', 'two\nlines', ''])).toBe(
       'plain,"a,b","say ""hi""","two\nlines",\n'
     );
   });
@@ -43,6 +43,6 @@ describe('toCsvLine', () => {
       ['1.2.3', ' spaced , "quoted"\r\nand more '],
       ['', '""'],
     ];
-    expect(parseCsv(records.map(toCsvLine).join(''))).toEqual(records);
+    expect(parseCsv(records.map(csvLine).join(''))).toEqual(records);
   });
 });
