@@ -17,10 +17,11 @@ const SERIES_TARGET_MS = 500;
 const SPEED_UP_TARGET = 50;
 const REFERENCE_BATCH = 4;
 /**
- * Timed repetitions after one warm-up: enough for a stable median on a shared (noisy) machine; the
- * cpu backend is ~60× slower, so it gets one.
+ * Timed repetitions: enough for a stable median on a shared (noisy) machine. The cpu backend is
+ * 60–100× slower and compiles nothing on its first run, so it gets one run and no warm-up.
  */
 const REPEATS: Record<NodeBackendName, number> = { wasm: 9, cpu: 1 };
+const WARM_UP: Record<NodeBackendName, boolean> = { wasm: true, cpu: false };
 const REFERENCE_REPEATS = 5;
 
 interface SeriesTimings {
@@ -31,8 +32,12 @@ interface SeriesTimings {
   leakedTensors: number;
 }
 
-async function medianMs(repeats: number, action: () => Promise<void> | void): Promise<number> {
-  await action();
+async function medianMs(
+  repeats: number,
+  action: () => Promise<void> | void,
+  warmUp = true
+): Promise<number> {
+  if (warmUp) await action();
   const times: number[] = [];
   for (let n = 0; n < repeats; n++) {
     const started = performance.now();
@@ -52,14 +57,23 @@ async function timeSeries(
   const [size, , channels] = model.inputs[0].shape.slice(1) as number[];
   const series = tf.randomUniform([SERIES_SLICES, size, size, channels]) as tf.Tensor4D;
   const baseline = tf.memory().numTensors;
-  const repeats = REPEATS[backend];
-  const detectionMs = await medianMs(repeats, async () => {
+  const time = async (what: string, action: () => Promise<void> | void) => {
+    const ms = await medianMs(REPEATS[backend], action, WARM_UP[backend]);
+    // On stderr at once: the cpu leg takes minutes, and a stopped run still shows what it measured.
+    console.error(`${used}: ${what} of ${SERIES_SLICES} slices in ${ms.toFixed(0)} ms`);
+    return ms;
+  };
+  const detectionMs = await time('detection', async () => {
     const output = model.predict(series) as tf.Tensor;
     await output.data();
     output.dispose();
   });
-  const gradCamMs = await medianMs(repeats, () => void gradCam({ tf, tfl }, model, series, layer));
-  const saliencyMs = await medianMs(repeats, () => void saliency(tf, model, series));
+  const gradCamMs = await time('detection + Grad-CAM', () => {
+    gradCam({ tf, tfl }, model, series, layer);
+  });
+  const saliencyMs = await time('detection + saliency', () => {
+    saliency(tf, model, series);
+  });
   const leakedTensors = tf.memory().numTensors - baseline;
   series.dispose();
   model.dispose();
