@@ -47,6 +47,11 @@ export interface Evaluation {
     tsc: number;
     metrics: Record<MetricName, Interval>;
     confusion: ConfusionMatrix;
+    /**
+     * A brain's series of one contrast on its own, positive when any of its slices is: what `tuberlens
+     * batch` and the viewer's verdict do with the one series they analyse.
+     */
+    byContrast: Record<string, { count: number; tsc: number } & Record<MetricName, number>>;
   };
   pointingGame: { hits: number; slices: number; share: number; marginMm: number };
   plots: { roc: string; calibration: string };
@@ -67,9 +72,7 @@ export async function evaluateModel(
   const threshold = youdenThreshold(validationPredictions);
 
   const bySubject = groupBy(test.records, testPredictions);
-  const patientPredictions = [...bySubject.values()].map(({ tsc, predictions }) => [
-    { probability: Math.max(...predictions.map(p => p.probability)), positive: tsc },
-  ]);
+  const patientPredictions = [...bySubject.values()].map(brainPrediction);
   const operatingPoint = metricsAt(testPredictions, threshold);
   return {
     threshold,
@@ -90,6 +93,7 @@ export async function evaluateModel(
       tsc: patientPredictions.filter(([p]) => p.positive).length,
       metrics: bootstrapIntervals(patientPredictions, threshold),
       confusion: confusionMatrix(patientPredictions.flat(), threshold),
+      byContrast: patientMetricsByContrast(test.records, testPredictions, threshold),
     },
     pointingGame: pointingGameOf(model, test, fieldOfViewMm),
     plots: {
@@ -106,17 +110,54 @@ function toPredictions(probabilities: number[], records: SliceRecord[]): Predict
   return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
 }
 
+/** The records' contrasts, each with the indices of its records. */
+function indicesByContrast(records: SliceRecord[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  records.forEach((record, n) =>
+    groups.set(record.contrast, [...(groups.get(record.contrast) ?? []), n])
+  );
+  return groups;
+}
+
 function metricsByContrast(records: SliceRecord[], predictions: Prediction[], threshold: number) {
-  const contrasts = [...new Set(records.map(record => record.contrast))];
   return Object.fromEntries(
-    contrasts.map(contrast => {
-      const subset = predictions.filter((_, n) => records[n].contrast === contrast);
+    [...indicesByContrast(records)].map(([contrast, indices]) => {
+      const subset = indices.map(n => predictions[n]);
       return [
         contrast,
         {
           count: subset.length,
           positives: subset.filter(p => p.positive).length,
           ...metricsAt(subset, threshold),
+        },
+      ];
+    })
+  );
+}
+
+/** A brain as one prediction: its most suspicious slice's probability, labelled TSC or control. */
+function brainPrediction({ tsc, predictions }: { tsc: boolean; predictions: Prediction[] }) {
+  return [{ probability: Math.max(...predictions.map(p => p.probability)), positive: tsc }];
+}
+
+function patientMetricsByContrast(
+  records: SliceRecord[],
+  predictions: Prediction[],
+  threshold: number
+) {
+  return Object.fromEntries(
+    [...indicesByContrast(records)].map(([contrast, indices]) => {
+      const subjects = groupBy(
+        indices.map(n => records[n]),
+        indices.map(n => predictions[n])
+      );
+      const brains = [...subjects.values()].flatMap(brainPrediction);
+      return [
+        contrast,
+        {
+          count: brains.length,
+          tsc: brains.filter(brain => brain.positive).length,
+          ...metricsAt(brains, threshold),
         },
       ];
     })

@@ -54,6 +54,22 @@ export interface CandidateSummary {
   examplesPerSecond: number;
 }
 
+/** Sensitivity, specificity and AUC per contrast, one row each. */
+function contrastTable<T extends Record<MetricName, number>>(
+  countHeader: string,
+  byContrast: Record<string, T>,
+  countCell: (metrics: T) => string
+): string {
+  return [
+    `| Contrast | ${countHeader} | Sensitivity | Specificity | AUC |`,
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(byContrast).map(
+      ([contrast, m]) =>
+        `| ${contrast} | ${countCell(m)} | ${m.sensitivity.toFixed(3)} | ${m.specificity.toFixed(3)} | ${m.auc.toFixed(3)} |`
+    ),
+  ].join('\n');
+}
+
 export function renderReport(evaluation: Evaluation, context: ReportContext): string {
   const { slices, patients, pointingGame } = evaluation;
   const rows = METRIC_NAMES.map(
@@ -102,14 +118,12 @@ ${rows.join('\n')}
 
 By contrast (slices, same threshold):
 
-| Contrast | Slices (with tuber) | Sensitivity | Specificity | AUC |
-| --- | --- | --- | --- | --- |
-${Object.entries(slices.byContrast)
-  .map(
-    ([contrast, m]) =>
-      `| ${contrast} | ${m.count} (${m.positives}) | ${m.sensitivity.toFixed(3)} | ${m.specificity.toFixed(3)} | ${m.auc.toFixed(3)} |`
-  )
-  .join('\n')}
+${contrastTable('Slices (with tuber)', slices.byContrast, m => `${m.count} (${m.positives})`)}
+
+By contrast (brains, each contrast's series on its own, positive when any of its slices is, same
+threshold; this is what \`tuberlens batch\` and the viewer's verdict do with the one series they read):
+
+${contrastTable('Brains (TSC)', patients.byContrast, m => `${m.count} (${m.tsc})`)}
 
 Binary cross-entropy on the test slices: ${evaluation.testLoss.toFixed(4)}.
 

@@ -76,6 +76,9 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(report).toContain('| Sensitivity |');
   expect(report).toContain('| T2 | 48 (12) |');
   expect(evaluation.slices.byContrast.T2).toMatchObject({ count: 48, positives: 12 });
+  expect(evaluation.patients.byContrast.T2).toMatchObject({ count: 24, tsc: 12 });
+  expect(report).toContain('| Contrast | Brains (TSC) |');
+  expect(report).toContain('| T2 | 24 (12) |');
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
   model.dispose();
