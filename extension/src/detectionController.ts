@@ -7,6 +7,7 @@ import { getDisplayedSeries, onDisplayedSeriesChange } from './displayedSeries';
 import type { ModelStatus } from './modelStatus';
 import type { DisplaySet, Services } from './ohif/types';
 import type { Slice } from './sliceReader';
+import { StateStore } from './stateStore';
 import type { LayerKind, LayerTarget, TuberLayer } from './tuberLayers';
 
 /** What the controller needs from the viewer and the engine; unit tests give plain objects. */
@@ -95,9 +96,7 @@ interface ActiveRun {
  * user presses Stop, another series is displayed or the study closes. A failure is reported as one,
  * never as a result.
  */
-export class DetectionController {
-  private state: DetectionState = INITIAL_STATE;
-  private readonly listeners = new Set<() => void>();
+export class DetectionController extends StateStore<DetectionState> {
   private run: ActiveRun | undefined;
   private layers: Partial<Record<LayerKind, TuberLayer>> = {};
   /** Each analysed slice's Grad-CAM heat, by index in the target: what tuber regions are cut from. */
@@ -108,15 +107,8 @@ export class DetectionController {
     private readonly services: Services,
     private readonly modelStatus: ModelStatus,
     private readonly host: DetectionHost
-  ) {}
-
-  get current(): DetectionState {
-    return this.state;
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  ) {
+    super(INITIAL_STATE);
   }
 
   /** Stops a run when its series leaves the active viewport; returns the unsubscribe function. */
@@ -384,11 +376,6 @@ export class DetectionController {
 
   private update(changes: Partial<DetectionState>): void {
     this.setState({ ...this.state, ...changes });
-  }
-
-  private setState(state: DetectionState): void {
-    this.state = state;
-    this.listeners.forEach(listener => listener());
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Rgba } from './core/heatLevels';
 import type { DetectionController, DetectionTarget, TuberRegions } from './detectionController';
 import type { DicomDataset, Services } from './ohif/types';
+import { StateStore } from './stateStore';
 import type { LayerSpec, LayerTarget, TuberLayer } from './tuberLayers';
 
 export const SEGMENT_LABEL = 'Tuber (TuberLens Grad-CAM)';
@@ -42,9 +43,7 @@ type Delivery = (
  * with one segment, built by the viewer's own SEG export: downloaded, or stored in the active data
  * source. A store the archive refuses is reported as refused, never as saved.
  */
-export class SegExport {
-  private state: SegExportState = IDLE;
-  private readonly listeners = new Set<() => void>();
+export class SegExport extends StateStore<SegExportState> {
   /** Whether the archive has refused a store as one it never takes. */
   private archiveRefused = false;
 
@@ -53,20 +52,12 @@ export class SegExport {
     private readonly detection: DetectionController,
     private readonly host: SegHost
   ) {
+    super(IDLE);
     // An outcome belongs to the results it exported; a new run has none yet.
     detection.subscribe(() => {
       const outcome = this.state.phase !== 'idle' && this.state.phase !== 'working';
       if (outcome && detection.current.phase !== 'complete') this.setState(IDLE);
     });
-  }
-
-  get current(): SegExportState {
-    return this.state;
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Why "Save as DICOM SEG" cannot work here, or undefined when the archive may take it. */
@@ -144,11 +135,6 @@ export class SegExport {
       message,
       type: phase === 'done' ? 'success' : phase === 'empty' ? 'info' : 'error',
     });
-  }
-
-  private setState(state: SegExportState): void {
-    this.state = state;
-    this.listeners.forEach(listener => listener());
   }
 }
 

@@ -2,6 +2,7 @@ import type { StoredResultSearch } from './core/results/storedResultSearch';
 import { newestResult, type ChosenResult } from './core/results/storedResultSummary';
 import { getDisplayedSeries, onDisplayedSeriesChange } from './displayedSeries';
 import type { DisplaySet, Services } from './ohif/types';
+import { StateStore } from './stateStore';
 
 /** What the stored results need from the viewer and the PACS; unit tests give plain objects. */
 export interface StoredResultHost {
@@ -34,24 +35,15 @@ const NO_SERIES: StoredResultState = { phase: 'none', message: 'No series is dis
  * The TuberLens result the PACS holds for the displayed series (`tuberlens batch --store`), shown as it
  * was stored, never run again: the newest one where there are several, and its DICOM SEG as a layer.
  */
-export class StoredResults {
-  private state: StoredResultState = NO_SERIES;
-  private readonly listeners = new Set<() => void>();
+export class StoredResults extends StateStore<StoredResultState> {
   /** One search per study: the series of a study share it. */
   private readonly searches = new Map<string, Promise<StoredResultSearch>>();
 
   constructor(
     private readonly services: Pick<Services, 'viewportGridService' | 'displaySetService'>,
     private readonly host: StoredResultHost
-  ) {}
-
-  get current(): StoredResultState {
-    return this.state;
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  ) {
+    super(NO_SERIES);
   }
 
   /** Follows the displayed series; returns the unsubscribe function. */
@@ -157,11 +149,6 @@ export class StoredResults {
   ): void {
     if (this.state.displaySetInstanceUID === displaySetInstanceUID)
       this.setState({ ...this.state, ...changes });
-  }
-
-  private setState(state: StoredResultState): void {
-    this.state = state;
-    this.listeners.forEach(listener => listener());
   }
 }
 
