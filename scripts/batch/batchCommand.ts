@@ -11,6 +11,7 @@ import {
   type ResultRow,
   type ResultStatus,
 } from '../../extension/src/core/results/resultsCsv';
+import { progressBar } from '../../models/pipeline/progressBar';
 import { parseDicomwebUrl } from '../dicomwebUrl';
 import { loadDetector } from '../predict';
 import {
@@ -176,13 +177,6 @@ function progressLine(rows: readonly ResultRow[], total: number, started: number
   const seconds = Math.round((Date.now() - started) / 1000);
   const bar = progressBar(total === 0 ? 1 : rows.length / total);
   return `${bar} ${rows.length}/${total} studies, ${seconds} s${last ? `; ${last.studyInstanceUID} ${last.status}` : ''}`;
-}
-
-/** As `tuberlens synth` draws it. */
-function progressBar(fraction: number): string {
-  const width = 24;
-  const filled = Math.round(fraction * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
 function summary(rows: readonly ResultRow[], options: BatchOptions, started: number): string {

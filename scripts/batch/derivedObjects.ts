@@ -1,6 +1,7 @@
 /**
  * What the DICOM objects TuberLens derives from a series (its SEG and SR) share: deterministic UIDs,
- * the source's patient and study, the equipment, dates, and the Part 10 encoding. Node (dcmjs).
+ * the source's patient and study, the equipment and dates. Node (dcmjs); the Part 10 encoding is the
+ * synthesis engine's (`part10Bytes` in models/pipeline/synthesis/dicomSeries.ts).
  */
 import { createHash } from 'node:crypto';
 import dcmjs from 'dcmjs';
@@ -8,9 +9,6 @@ import type { Code, StoredModel } from '../../extension/src/core/results/storedR
 import type { DicomJson } from '../server/dicomFile';
 
 export type Dataset = Record<string, unknown>;
-
-const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-const IMPLEMENTATION_CLASS_UID = uidFromSeed(['TuberLens', 'implementation-class']);
 
 export type DerivedKind = 'sr' | 'seg';
 
@@ -108,21 +106,4 @@ export function longString(text: string): string {
 /** A Code Sequence item from a code. */
 export function codeItem({ value, scheme, meaning }: Code): Dataset {
   return { CodeValue: value, CodingSchemeDesignator: scheme, CodeMeaning: meaning };
-}
-
-/** A DICOM Part 10 file of a naturalized data set, explicit VR little endian. */
-export function part10Bytes(dataset: Dataset): Uint8Array {
-  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
-  const writer = new DicomDict(
-    DicomMetaDictionary.denaturalizeDataset({
-      FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-      MediaStorageSOPClassUID: dataset.SOPClassUID,
-      MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-      TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
-      ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
-      ImplementationVersionName: 'TUBERLENS_01',
-    })
-  );
-  writer.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return new Uint8Array(writer.write());
 }

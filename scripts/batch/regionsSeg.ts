@@ -18,12 +18,12 @@ import {
   decimalString,
   equipment,
   longString,
-  part10Bytes,
   patientAndStudy,
   uidFromSeed,
   type Dataset,
   type DerivedUids,
 } from './derivedObjects';
+import { part10Bytes } from '../../models/pipeline/synthesis/dicomSeries';
 
 /** After the scanner's series, beside the SR's. */
 const SEG_SERIES_NUMBER = 9901;

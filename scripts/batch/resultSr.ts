@@ -20,10 +20,10 @@ import {
   creationDateTime,
   decimalString,
   equipment,
-  part10Bytes,
   patientAndStudy,
   type Dataset,
 } from './derivedObjects';
+import { part10Bytes } from '../../models/pipeline/synthesis/dicomSeries';
 
 /** After the scanner's series, beside the SEG's. */
 const SR_SERIES_NUMBER = 9902;

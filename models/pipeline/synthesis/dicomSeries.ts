@@ -44,7 +44,7 @@ export function encodeDicomSeries(
     };
     return {
       fileName: `${seriesNumber}-${String(instanceNumber).padStart(3, '0')}.dcm`,
-      bytes: part10Bytes(dataset, sopInstanceUID),
+      bytes: part10Bytes(dataset),
       sopInstanceUID,
       instanceNumber,
     };
@@ -167,13 +167,14 @@ function optionalDecimal(value: number | undefined): number | '' {
   return value === undefined ? '' : decimal(value);
 }
 
-function part10Bytes(dataset: Dataset, sopInstanceUID: string): Uint8Array {
+/** A DICOM Part 10 file of a naturalized data set (its own SOP class and instance), explicit VR little endian. */
+export function part10Bytes(dataset: Dataset): Uint8Array {
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const writer = new DicomDict(
     DicomMetaDictionary.denaturalizeDataset({
       FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-      MediaStorageSOPClassUID: MR_IMAGE_STORAGE,
-      MediaStorageSOPInstanceUID: sopInstanceUID,
+      MediaStorageSOPClassUID: dataset.SOPClassUID,
+      MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
       TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
       ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
       ImplementationVersionName: 'TUBERLENS_01',

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { AnatomyError, prepareAnatomy, type Anatomy } from './anatomy';
 import { NiftiError, readNifti } from './nifti';
 import { writeSubject, type OutputFormat } from './output';
+import { progressBar } from '../progressBar';
 import { labelMapIndex, synthesizeSubject } from './subject';
 import type { Contrast, StudyIdentity } from './types';
 
@@ -55,7 +56,7 @@ export async function synthCommand(
     await writeSubject(subject, identityOf(id, tsc), join(options.out, id), options.format);
     const seconds = (Date.now() - started) / 1000;
     progress(
-      `${bar((n + 1) / options.subjects)} ${n + 1}/${options.subjects} subjects, ${seconds.toFixed(1)} s`,
+      `${progressBar((n + 1) / options.subjects)} ${n + 1}/${options.subjects} subjects, ${seconds.toFixed(1)} s`,
       n + 1 === options.subjects
     );
   }
@@ -153,10 +154,4 @@ async function loadAnatomy(file: string): Promise<Anatomy> {
     }
     throw error;
   }
-}
-
-function bar(fraction: number): string {
-  const width = 24;
-  const filled = Math.round(fraction * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
