@@ -2,6 +2,7 @@
  * A series' detection result as numbers and as files: the series probability and verdict, flagged
  * slices, and the per-slice CSV and JSON a researcher downloads. Framework-free.
  */
+import type { OperatingPoint } from './operatingPoint';
 
 export interface SliceRecord {
   sopInstanceUID?: string;
@@ -33,6 +34,30 @@ export function seriesVerdict(slices: readonly SliceRecord[], threshold: number)
   return probability === undefined
     ? undefined
     : { probability, positive: probability >= threshold };
+}
+
+export type SeriesDecision =
+  | { probability: number; positive: boolean; threshold: number }
+  | { probability: number; positive: null; threshold: number; withheldReason: string };
+
+/**
+ * A complete series read at its operating point: the verdict, or none with the reason where the model
+ * is not validated for the series (positive null, never false).
+ */
+export function seriesDecision(
+  slices: readonly SliceRecord[],
+  point: OperatingPoint
+): SeriesDecision | undefined {
+  const verdict = seriesVerdict(slices, point.threshold);
+  if (!verdict) return undefined;
+  return point.verdict
+    ? { ...verdict, threshold: point.threshold }
+    : {
+        probability: verdict.probability,
+        positive: null,
+        threshold: point.threshold,
+        withheldReason: point.reason,
+      };
 }
 
 export function isFlagged(slice: SliceRecord, threshold: number): boolean {

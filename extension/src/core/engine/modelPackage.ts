@@ -5,12 +5,16 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { MODEL_CARD_FILE, parseModelCard } from '../modelAvailability';
+import { SERIES_VERDICT_CONTRASTS, type SeriesThresholds } from '../operatingPoint';
 import { preprocessingFingerprint } from '../preprocessing';
 
 export interface EngineModelCard {
   name: string;
   version: string;
+  /** The slice threshold, chosen on validation slices. */
   threshold: number;
+  /** Series verdict thresholds per contrast (see operatingPoint.ts); absent in older cards. */
+  seriesThresholds?: SeriesThresholds;
   gradCamLayer: string;
   input: { shape: [number, number, number]; preprocessing: string };
   /** File name → SHA-256, lower-case hex. */
@@ -113,21 +117,52 @@ function decodeText(bytes: ArrayBuffer): string {
 export function parseEngineModelCard(json: unknown): EngineModelCard {
   try {
     const { name, version } = parseModelCard(json);
-    const { threshold, gradCamLayer, input, files } = json as Record<string, unknown>;
-    if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
-      throw new Error('its "threshold" is not a number from 0 to 1');
+    const { threshold, seriesThresholds, gradCamLayer, input, files } = json as Record<
+      string,
+      unknown
+    >;
+    if (!isProbability(threshold)) throw new Error('its "threshold" is not a number from 0 to 1');
+    if (seriesThresholds !== undefined && !isSeriesThresholds(seriesThresholds))
+      throw new Error(
+        `its "seriesThresholds" is not a map from ${SERIES_VERDICT_CONTRASTS.join(' or ')} to a number from 0 to 1`
+      );
     if (typeof gradCamLayer !== 'string' || gradCamLayer === '')
       throw new Error('it has no "gradCamLayer"');
     const { shape, preprocessing } = (input ?? {}) as Record<string, unknown>;
     if (!isInputShape(shape)) throw new Error('its "input.shape" is not [size, size, channels]');
     if (typeof preprocessing !== 'string') throw new Error('it has no "input.preprocessing"');
     if (!isHashList(files)) throw new Error('its "files" is not a list of SHA-256 hashes');
-    return { name, version, threshold, gradCamLayer, input: { shape, preprocessing }, files };
+    return {
+      name,
+      version,
+      threshold,
+      ...(seriesThresholds ? { seriesThresholds } : {}),
+      gradCamLayer,
+      input: { shape, preprocessing },
+      files,
+    };
   } catch (error) {
     throw new ModelCompatibilityError(
       `The model card is unusable: ${error instanceof Error ? error.message : String(error)}.`
     );
   }
+}
+
+function isProbability(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= 1;
+}
+
+function isSeriesThresholds(value: unknown): value is SeriesThresholds {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.entries(value).every(
+      ([contrast, threshold]) =>
+        (SERIES_VERDICT_CONTRASTS as readonly string[]).includes(contrast) &&
+        isProbability(threshold)
+    )
+  );
 }
 
 function isInputShape(shape: unknown): shape is [number, number, number] {
