@@ -60,7 +60,8 @@ export interface ResultRow {
   status: ResultStatus;
   /** The highest slice probability. */
   probability: number | undefined;
-  positive: boolean | undefined;
+  /** null: a result without a verdict (see operatingPoint.ts); undefined: no result. */
+  positive: boolean | null | undefined;
   threshold: number | undefined;
   slices: number | undefined;
   flaggedSlices: number | undefined;
@@ -137,7 +138,7 @@ export function formatResultRow(row: ResultRow): string {
     contrast: row.contrast ?? '',
     status: row.status,
     probability: optional(row.probability, value => value.toFixed(6)),
-    positive: row.positive === undefined ? '' : row.positive ? '1' : '0',
+    positive: row.positive === undefined || row.positive === null ? '' : row.positive ? '1' : '0',
     threshold: optional(row.threshold),
     slices: optional(row.slices),
     flagged_slices: optional(row.flaggedSlices),

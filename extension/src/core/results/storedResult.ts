@@ -30,7 +30,9 @@ export interface StoredResult {
   threshold: number;
   /** The highest slice probability. */
   probability: number;
-  positive: boolean;
+  /** null: the model gave no verdict for this series, for `withheldReason` (see operatingPoint.ts). */
+  positive: boolean | null;
+  withheldReason?: string;
   slices: StoredSlice[];
   /** ISO 8601 UTC. */
   createdAt: string;
@@ -74,7 +76,7 @@ const tuberLens = (value: string, meaning: string): Code => ({
 /**
  * The concepts of a TuberLens result SR (docs/results-format.md draws the tree). The root CONTAINER
  * titled `result` CONTAINS the model identity, the analysed series, the threshold, the series
- * probability and verdict, one `sliceProbability` NUM per slice (INFERRED FROM its IMAGE, HAS
+ * probability and verdict (or, where the model gives none, why it is withheld), one `sliceProbability` NUM per slice (INFERRED FROM its IMAGE, HAS
  * PROPERTIES its instance number) and the SEG as a COMPOSITE `regions` item.
  */
 export const SR_CODES = {
@@ -87,6 +89,7 @@ export const SR_CODES = {
   threshold: tuberLens('TL-THRESHOLD', 'Decision threshold'),
   seriesProbability: tuberLens('TL-SERIES-PROB', 'Series tuber probability'),
   verdict: tuberLens('TL-VERDICT', 'Tubers suspected'),
+  verdictWithheld: tuberLens('TL-NO-VERDICT', 'Verdict withheld'),
   positive: { value: '10828004', scheme: 'SCT', meaning: 'Positive' },
   negative: { value: '260385009', scheme: 'SCT', meaning: 'Negative' },
   sliceProbability: tuberLens('TL-SLICE-PROB', 'Slice tuber probability'),
@@ -157,7 +160,7 @@ export function readStoredResult(sr: DicomJson): StoredResult {
     },
     threshold: content.number(SR_CODES.threshold),
     probability: content.number(SR_CODES.seriesProbability),
-    positive: content.code(SR_CODES.verdict, [SR_CODES.positive, SR_CODES.negative]) === 0,
+    ...verdictOf(content),
     slices,
     createdAt: contentDateTime(sr, fail),
     srSeriesInstanceUID: required(stringValue(sr, SR_TAG.SeriesInstanceUID), 'Series UID', fail),
@@ -168,6 +171,14 @@ export function readStoredResult(sr: DicomJson): StoredResult {
 }
 
 type Fail = (problem: string) => StoredResultError;
+
+function verdictOf(content: ContentReader): Pick<StoredResult, 'positive' | 'withheldReason'> {
+  const withheldReason = content.optionalText(SR_CODES.verdictWithheld);
+  if (withheldReason !== undefined) return { positive: null, withheldReason };
+  return {
+    positive: content.code(SR_CODES.verdict, [SR_CODES.positive, SR_CODES.negative]) === 0,
+  };
+}
 
 /** The content items of one level of an SR tree, found by concept name. */
 class ContentReader {
