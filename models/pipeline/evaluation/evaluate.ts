@@ -1,8 +1,8 @@
 /**
  * Evaluates a trained candidate the way the 2020 study did, and more strictly: the threshold is chosen on
  * validation slices, the paper's metrics are measured on the untouched test split with 95 % bootstrap
- * intervals over patients, plus ROC and calibration plots, a patient-level result and the Grad-CAM
- * pointing game.
+ * intervals over patients, plus ROC and calibration plots, a patient-level result, a series threshold
+ * per contrast chosen on validation series, and the Grad-CAM pointing game.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -12,12 +12,14 @@ import { GRAD_CAM_LAYER } from '../training/architectures';
 import { predictSplit } from '../training/train';
 import type { SliceRecord, TrainingSplit } from '../training/trainingSet';
 import {
+  areaUnderRoc,
   binaryCrossEntropy,
   bootstrapIntervals,
   calibrationBins,
   confusionMatrix,
   metricsAt,
   rocCurve,
+  separatingThreshold,
   youdenThreshold,
   type ConfusionMatrix,
   type Interval,
@@ -29,6 +31,30 @@ import { calibrationSvg, rocSvg } from './plots';
 
 /** Tuber masks are dilated by this margin for the pointing game. */
 export const POINTING_MARGIN_MM = 5;
+
+/**
+ * A contrast gets a series verdict only where its validation series rank TSC brains above controls at
+ * least this well; below it the model cannot tell, and the product says so instead of deciding.
+ */
+export const MINIMUM_SERIES_AUC = 0.9;
+
+/**
+ * One contrast read as the product reads a series (the highest slice probability): its threshold, chosen
+ * on the validation series of that contrast, or none where their AUC is under MINIMUM_SERIES_AUC; and
+ * the test series at that threshold.
+ */
+export interface SeriesOperatingPoint {
+  validation: { count: number; tsc: number; auc: number };
+  /** Absent: no verdict for this contrast. */
+  threshold?: number;
+  test: {
+    count: number;
+    tsc: number;
+    auc: number;
+    metrics?: Record<MetricName, Interval>;
+    confusion?: ConfusionMatrix;
+  };
+}
 
 export interface Evaluation {
   threshold: number;
@@ -53,6 +79,8 @@ export interface Evaluation {
      */
     byContrast: Record<string, { count: number; tsc: number } & Record<MetricName, number>>;
   };
+  /** Series verdicts per contrast: what the viewer, `predict` and `batch` decide with. */
+  series: Record<string, SeriesOperatingPoint>;
   pointingGame: { hits: number; slices: number; share: number; marginMm: number };
   plots: { roc: string; calibration: string };
 }
@@ -95,6 +123,10 @@ export async function evaluateModel(
       confusion: confusionMatrix(patientPredictions.flat(), threshold),
       byContrast: patientMetricsByContrast(test.records, testPredictions, threshold),
     },
+    series: seriesOperatingPoints(
+      seriesByContrast(validation.records, validationPredictions),
+      seriesByContrast(test.records, testPredictions)
+    ),
     pointingGame: pointingGameOf(model, test, fieldOfViewMm),
     plots: {
       roc: rocSvg(rocCurve(testPredictions), operatingPoint.auc, {
@@ -162,6 +194,54 @@ function patientMetricsByContrast(
       ];
     })
   );
+}
+
+/** Each contrast's series, one per brain, as predictions: the highest slice probability, TSC or not. */
+function seriesByContrast(records: SliceRecord[], predictions: Prediction[]) {
+  return new Map(
+    [...indicesByContrast(records)].map(([contrast, indices]) => {
+      const subjects = groupBy(
+        indices.map(n => records[n]),
+        indices.map(n => predictions[n])
+      );
+      return [contrast, [...subjects.values()].flatMap(brainPrediction)];
+    })
+  );
+}
+
+export function seriesOperatingPoints(
+  validation: Map<string, Prediction[]>,
+  test: Map<string, Prediction[]>
+): Record<string, SeriesOperatingPoint> {
+  return Object.fromEntries(
+    [...validation].map(([contrast, chosenOn]) => {
+      const auc = areaUnderRoc(chosenOn);
+      const threshold = auc >= MINIMUM_SERIES_AUC ? separatingThreshold(chosenOn) : undefined;
+      const tested = test.get(contrast) ?? [];
+      const decided =
+        threshold === undefined
+          ? {}
+          : {
+              metrics: bootstrapIntervals(
+                tested.map(series => [series]),
+                threshold
+              ),
+              confusion: confusionMatrix(tested, threshold),
+            };
+      return [
+        contrast,
+        {
+          validation: { ...counts(chosenOn), auc },
+          ...(threshold === undefined ? {} : { threshold }),
+          test: { ...counts(tested), auc: areaUnderRoc(tested), ...decided },
+        },
+      ];
+    })
+  );
+}
+
+function counts(series: Prediction[]) {
+  return { count: series.length, tsc: series.filter(s => s.positive).length };
 }
 
 function groupBy(records: SliceRecord[], predictions: Prediction[]) {

@@ -26,7 +26,7 @@ import { foldIntoConvolutions } from '../training/foldIntoConvolutions';
 import { loadModel, saveModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
 import type { TrainingState } from '../training/train';
 import { loadTrainingSplit } from '../training/trainingSet';
-import { evaluateModel, type Evaluation } from './evaluate';
+import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
 import { renderReport, type CandidateSummary } from './report';
 import { selectCandidate, type Candidate } from './selection';
 
@@ -135,10 +135,12 @@ async function modelCard(
     },
     output: 'Probability that the slice holds at least 20 mm² of tuber.',
     threshold: evaluation.threshold,
+    seriesThresholds: seriesThresholds(evaluation),
     gradCamLayer: GRAD_CAM_LAYER,
     metrics: {
       slices: evaluation.slices.metrics,
       patients: evaluation.patients.metrics,
+      series: seriesMetrics(evaluation),
       pointingGame: evaluation.pointingGame.share,
       intervals: '95 % percentile bootstrap over test patients',
     },
@@ -155,11 +157,40 @@ async function modelCard(
     limitations: [
       'Trained and tested on synthetic images only; performance on real scans has not been measured.',
       'Axial T2-weighted and FLAIR MR only; other contrasts, planes and modalities are out of scope.',
-      'Slice-level decisions; tubers under 20 mm² on a slice are not targeted.',
+      'A series is positive when its highest slice probability reaches the series threshold of its contrast (seriesThresholds, chosen on validation series); tubers under 20 mm² on a slice are not targeted.',
       contrastLimitation(evaluation),
+      ...withheldContrastsLimitation(evaluation),
     ],
     files,
   };
+}
+
+/** The contrasts that get a series verdict, each with its threshold (see core/operatingPoint.ts). */
+function seriesThresholds(evaluation: Evaluation): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(evaluation.series).flatMap(([contrast, { threshold }]) =>
+      threshold === undefined ? [] : [[contrast, threshold]]
+    )
+  );
+}
+
+function seriesMetrics(evaluation: Evaluation) {
+  return Object.fromEntries(
+    Object.entries(evaluation.series).flatMap(([contrast, { test }]) =>
+      test.metrics ? [[contrast, test.metrics]] : []
+    )
+  );
+}
+
+/** Which contrasts get no verdict, and why. */
+function withheldContrastsLimitation(evaluation: Evaluation): string[] {
+  return Object.entries(evaluation.series).flatMap(([contrast, point]) =>
+    point.threshold === undefined
+      ? [
+          `No verdict on ${contrast} series: on the validation ${contrast} series the model ranked TSC brains above controls with an AUC of ${point.validation.auc.toFixed(2)}, under the ${MINIMUM_SERIES_AUC} a verdict requires; the viewer and the CLI show ${contrast} probabilities and say so.`,
+        ]
+      : []
+  );
 }
 
 /** How much the result depends on the contrast, from the test set's per-contrast AUC. */

@@ -117,6 +117,18 @@ export function youdenThreshold(predictions: Prediction[]): number {
   return best.threshold;
 }
 
+/**
+ * Youden's threshold moved halfway down to the next lower probability, so that it lies between the
+ * lowest case called positive and the highest called negative rather than on a validation case: with
+ * few validation cases (series, one per brain) a threshold on the lowest positive is one brain from
+ * missing the next like it.
+ */
+export function separatingThreshold(predictions: Prediction[]): number {
+  const threshold = youdenThreshold(predictions);
+  const below = predictions.map(p => p.probability).filter(probability => probability < threshold);
+  return below.length === 0 ? threshold : (threshold + Math.max(...below)) / 2;
+}
+
 export interface Interval {
   estimate: number;
   low: number;

@@ -1,4 +1,4 @@
-import type { Evaluation } from './evaluate';
+import { MINIMUM_SERIES_AUC, type Evaluation, type SeriesOperatingPoint } from './evaluate';
 import { METRIC_NAMES, type Interval, type MetricName } from './metrics';
 
 /** Test-set results of Sánchez Fernández et al. 2020 (InceptionV3, real T2/FLAIR slices). */
@@ -70,6 +70,24 @@ function contrastTable<T extends Record<MetricName, number>>(
   ].join('\n');
 }
 
+/** The series verdicts per contrast: the operating points the product decides with. */
+function seriesTable(series: Record<string, SeriesOperatingPoint>): string {
+  const row = ([contrast, point]: [string, SeriesOperatingPoint]) => {
+    const chosenOn = `${point.validation.count} (${point.validation.tsc}), AUC ${point.validation.auc.toFixed(3)}`;
+    const tested = `${point.test.count} (${point.test.tsc})`;
+    if (point.threshold === undefined || !point.test.metrics) {
+      return `| ${contrast} | ${chosenOn} | no verdict (validation AUC under ${MINIMUM_SERIES_AUC.toFixed(2)}) | ${tested} | | | ${point.test.auc.toFixed(3)} |`;
+    }
+    const { sensitivity, specificity } = point.test.metrics;
+    return `| ${contrast} | ${chosenOn} | ${point.threshold.toFixed(4)} | ${tested} | ${formatInterval(sensitivity)} | ${formatInterval(specificity)} | ${point.test.auc.toFixed(3)} |`;
+  };
+  return [
+    '| Contrast | Validation series (TSC) | Series threshold | Test series (TSC) | Sensitivity | Specificity | AUC |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(series).map(row),
+  ].join('\n');
+}
+
 export function renderReport(evaluation: Evaluation, context: ReportContext): string {
   const { slices, patients, pointingGame } = evaluation;
   const rows = METRIC_NAMES.map(
@@ -94,8 +112,9 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
 
 Architecture: ${context.architecture} (${context.parameters.toLocaleString('en')} parameters), selected at
 epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${evaluation.validationLoss.toFixed(4)}).
-Decision threshold ${evaluation.threshold.toFixed(4)}, chosen on the validation slices (Youden's J) and
-stored in the model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
+Slice threshold ${evaluation.threshold.toFixed(4)}, chosen on the validation slices (Youden's J), and a
+series threshold per contrast chosen on the validation series (see "Series verdicts"), all stored in the
+model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
 label maps that neither training nor validation used.
 
 ## Candidates
@@ -121,9 +140,21 @@ By contrast (slices, same threshold):
 ${contrastTable('Slices (with tuber)', slices.byContrast, m => `${m.count} (${m.positives})`)}
 
 By contrast (brains, each contrast's series on its own, positive when any of its slices is, same
-threshold; this is what \`tuberlens batch\` and the viewer's verdict do with the one series they read):
+slice threshold):
 
 ${contrastTable('Brains (TSC)', patients.byContrast, m => `${m.count} (${m.tsc})`)}
+
+## Series verdicts: what the viewer, \`predict\` and \`batch\` decide
+
+The product reads one series at a time and calls it positive when its highest slice probability reaches
+the series threshold of its contrast. Each contrast's threshold is chosen on the validation series of
+that contrast (one per brain; Youden's J, placed halfway to the next lower series), and only where
+those series rank TSC brains above controls with an AUC of at least ${MINIMUM_SERIES_AUC.toFixed(2)}; a contrast
+below that gets no verdict: the viewer and the CLI show its probabilities and say that the model is not
+validated for it, rather than calling it positive or negative. Test series at the stored thresholds,
+95 % bootstrap intervals over brains:
+
+${seriesTable(evaluation.series)}
 
 Binary cross-entropy on the test slices: ${evaluation.testLoss.toFixed(4)}.
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
-import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
+import { evaluateModel, MINIMUM_SERIES_AUC } from '../../../models/pipeline/evaluation/evaluate';
 import { renderReport } from '../../../models/pipeline/evaluation/report';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import { trainCandidate } from '../../../models/pipeline/training/train';
@@ -78,6 +78,14 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(evaluation.slices.byContrast.T2).toMatchObject({ count: 48, positives: 12 });
   expect(evaluation.patients.byContrast.T2).toMatchObject({ count: 24, tsc: 12 });
   expect(report).toContain('| Contrast | Brains (TSC) |');
+  // The toy's 16 validation series rank well, so its T2 series get a threshold chosen on them.
+  const series = evaluation.series.T2;
+  expect(series.validation).toMatchObject({ count: 16, tsc: 8 });
+  expect(series.test).toMatchObject({ count: 24, tsc: 12 });
+  expect(series.validation.auc).toBeGreaterThanOrEqual(MINIMUM_SERIES_AUC);
+  expect(series.threshold).toBeGreaterThan(0);
+  expect(series.test.metrics?.sensitivity.estimate).toBeGreaterThan(0.5);
+  expect(report).toMatch(/\| T2 \| 16 \(8\), AUC [01]\.\d{3} \| 0\.\d{4} \| 24 \(12\) \|/);
   expect(report).toContain('| T2 | 24 (12) |');
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');

@@ -6,9 +6,14 @@ import {
   confusionMatrix,
   metricsAt,
   rocCurve,
+  separatingThreshold,
   youdenThreshold,
   type Prediction,
 } from '../../../models/pipeline/evaluation/metrics';
+import {
+  MINIMUM_SERIES_AUC,
+  seriesOperatingPoints,
+} from '../../../models/pipeline/evaluation/evaluate';
 import { Random } from '../../../models/pipeline/synthesis/random';
 
 const p = (probability: number, positive: boolean): Prediction => ({ probability, positive });
@@ -72,6 +77,14 @@ test("Youden's threshold separates separable classes", () => {
   expect(youdenThreshold(SMALL)).toBe(0.7);
 });
 
+test('the separating threshold lies halfway between the lowest called positive and the highest called negative', () => {
+  const separable = [p(0.9, true), p(0.8, true), p(0.35, false), p(0.3, false)];
+  expect(separatingThreshold(separable)).toBeCloseTo((0.8 + 0.35) / 2);
+  expect(separatingThreshold(SMALL)).toBeCloseTo((0.7 + 0.6) / 2);
+  expect(metricsAt(SMALL, separatingThreshold(SMALL))).toEqual(metricsAt(SMALL, 0.7));
+  expect(separatingThreshold([p(0.4, true), p(0.4, false)])).toBe(0.4);
+});
+
 test('bootstrap intervals contain the estimate, narrow with more data, and are reproducible', () => {
   const random = new Random('data');
   const simulate = (n: number) =>
@@ -104,4 +117,34 @@ test('calibration bins and binary cross-entropy', () => {
   expect(binaryCrossEntropy([p(0.5, true), p(0.5, false)])).toBeCloseTo(Math.log(2));
   expect(binaryCrossEntropy([p(1, true), p(0, false)])).toBeLessThan(1e-6);
   expect(Number.isFinite(binaryCrossEntropy([p(0, true)]))).toBe(true);
+});
+
+test('series operating points: a threshold for a contrast whose validation series rank well, none for one that does not', () => {
+  const brains = (tsc: number[], controls: number[]) => [
+    ...tsc.map(probability => p(probability, true)),
+    ...controls.map(probability => p(probability, false)),
+  ];
+  const validation = new Map([
+    ['FLAIR', brains([0.9, 0.8, 0.7], [0.5, 0.3, 0.2])],
+    ['T2', brains([0.6, 0.5, 0.4], [0.9, 0.8, 0.3])],
+  ]);
+  const test = new Map([
+    ['FLAIR', brains([0.95, 0.65, 0.55], [0.62, 0.1, 0.2])],
+    ['T2', brains([0.7], [0.8])],
+  ]);
+
+  const points = seriesOperatingPoints(validation, test);
+
+  expect(points.FLAIR.threshold).toBeCloseTo(0.6);
+  expect(points.FLAIR.validation).toEqual({ count: 6, tsc: 3, auc: 1 });
+  expect(points.FLAIR.test.confusion).toEqual({
+    truePositives: 2,
+    falseNegatives: 1,
+    falsePositives: 1,
+    trueNegatives: 2,
+  });
+  expect(points.FLAIR.test.metrics?.sensitivity.estimate).toBeCloseTo(2 / 3);
+  expect(points.T2.validation.auc).toBeLessThan(MINIMUM_SERIES_AUC);
+  expect(points.T2.threshold).toBeUndefined();
+  expect(points.T2.test).toEqual({ count: 2, tsc: 1, auc: 0 });
 });
