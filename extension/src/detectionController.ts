@@ -1,9 +1,12 @@
 import type { DetectionEngine, SliceResult } from './core/engine/detectionEngine';
 import { toHeatLevels } from './core/heatLevels';
+import { operatingPoint, type OperatingPoint, type SeriesThresholds } from './core/operatingPoint';
 import { preprocessSlice } from './core/preprocessing';
+import { classifySeries, type Contrast } from './core/seriesClassification';
 import type { SeriesReport, SliceRecord } from './core/seriesReport';
 import { heatOnImage, regionMask, sliceHeat, type SliceHeat } from './core/tuberRegions';
 import { getDisplayedSeries, onDisplayedSeriesChange } from './displayedSeries';
+import { seriesAttributesOf } from './hangingProtocolModule';
 import type { ModelStatus } from './modelStatus';
 import type { DisplaySet, Services } from './ohif/types';
 import type { Slice } from './sliceReader';
@@ -25,6 +28,8 @@ export interface DetectionTarget {
   displaySetInstanceUID: string;
   seriesInstanceUID?: string;
   seriesDescription: string;
+  /** Decides the operating point the series is read at. */
+  contrast: Contrast;
   viewportId: string;
   imageIds: string[];
 }
@@ -51,9 +56,13 @@ export interface DetectionState {
     backend: string;
     /** Why the backend is slower than the page seems to offer, if it is. */
     backendNote?: string;
+    /** The slice threshold. */
     threshold: number;
+    seriesThresholds?: SeriesThresholds;
   };
-  /** The threshold that flags slices: the model card's until the user moves it. */
+  /** The target's operating point under the model card: its verdict's threshold, or why it has none. */
+  operatingPoint?: OperatingPoint;
+  /** The threshold that flags slices: the operating point's until the user moves it. */
   threshold?: number;
   layers: LayerView;
 }
@@ -178,15 +187,17 @@ export class DetectionController extends StateStore<DetectionState> {
   }
 
   report(): SeriesReport | undefined {
-    const { target, model, slices } = this.state;
-    if (!target || !model) return undefined;
+    const { target, model, operatingPoint, slices } = this.state;
+    if (!target || !model || !operatingPoint) return undefined;
     return {
       model: { name: model.name, version: model.version, backend: model.backend },
       threshold: model.threshold,
       series: {
         ...(target.seriesInstanceUID ? { seriesInstanceUID: target.seriesInstanceUID } : {}),
         seriesDescription: target.seriesDescription,
+        contrast: target.contrast,
       },
+      operatingPoint,
       slices,
     };
   }
@@ -222,6 +233,7 @@ export class DetectionController extends StateStore<DetectionState> {
       displaySetInstanceUID: series.displaySetInstanceUID,
       ...(series.SeriesInstanceUID ? { seriesInstanceUID: series.SeriesInstanceUID } : {}),
       seriesDescription: series.SeriesDescription ?? '',
+      contrast: classifySeries(seriesAttributesOf(series)).contrast,
       viewportId,
       imageIds: series.imageIds,
     };
@@ -232,17 +244,22 @@ export class DetectionController extends StateStore<DetectionState> {
     this.run = run;
     this.layers = {};
     this.gradCamHeat = [];
+    const sameSeries = this.state.target?.displaySetInstanceUID === target.displaySetInstanceUID;
     this.update({
       phase: 'loading',
       message: 'Loading the model …',
       target,
       slices: target.imageIds.map(() => ({})),
       analysed: 0,
+      // Another series may have another operating point, so the slider starts at its own.
+      ...(sameSeries ? {} : { operatingPoint: undefined, threshold: undefined }),
       layers: { ...this.state.layers, saliency, saliencyComputed: saliency },
     });
     try {
       const engine = await this.loadEngine(modelUrl);
       this.throwIfStopped(run);
+      const point = operatingPoint(engine.card, target.contrast);
+      this.update({ operatingPoint: point, threshold: this.state.threshold ?? point.threshold });
       await this.createLayers(run, target, saliency);
       this.update({ phase: 'running', message: 'Detecting tubers …' });
       for (const batch of this.batches(target)) await this.runBatch(engine, run, target, batch);
@@ -258,11 +275,17 @@ export class DetectionController extends StateStore<DetectionState> {
     this.engine ??= this.host.loadEngine(modelUrl, message => this.update({ message }));
     try {
       const engine = await this.engine;
-      const { name, version, threshold } = engine.card;
+      const { name, version, threshold, seriesThresholds } = engine.card;
       const { backend, backendNote } = engine;
       this.update({
-        model: { name, version, threshold, backend, ...(backendNote ? { backendNote } : {}) },
-        threshold: this.state.threshold ?? threshold,
+        model: {
+          name,
+          version,
+          threshold,
+          ...(seriesThresholds ? { seriesThresholds } : {}),
+          backend,
+          ...(backendNote ? { backendNote } : {}),
+        },
       });
       return engine;
     } catch (error) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import type { EngineModelCard } from '../../extension/src/core/engine/modelPackage';
 import { ensureDemoStudies } from '../../models/pipeline/synthesis/demoStudies';
 import { readNifti } from '../../models/pipeline/synthesis/nifti';
 import { launchChromium, startTuberLens, type RunningServer } from './harness';
@@ -18,6 +19,14 @@ const installed = (
 ).installed;
 
 const SCREENSHOT = join(ROOT, 'docs', 'images', 'tuberlens-viewer.png');
+
+const { threshold, seriesThresholds } = JSON.parse(
+  readFileSync(join(ROOT, 'models', installed[0], 'model-card.json'), 'utf8')
+) as Pick<EngineModelCard, 'threshold' | 'seriesThresholds'>;
+/** The demo studies open on their FLAIR series: decided at the card's FLAIR series threshold, if it has one. */
+const FLAIR_VERDICT = `${(seriesThresholds?.FLAIR ?? threshold).toFixed(2)}, the model card's ${seriesThresholds ? 'FLAIR series ' : ''}threshold.`;
+const seriesProbability = (page: Page) =>
+  page.locator('[data-cy="tuberlens-series-probability"]').innerText();
 
 /**
  * Share of FLAIR slices with ≥ 20 mm² of tuber whose Grad-CAM layer (any drawn level) covers part of
@@ -54,6 +63,7 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
     await expect(
       page.locator('[data-cy="tuberlens-verdict"]').getAttribute('data-verdict')
     ).resolves.toBe('positive');
+    await expect(seriesProbability(page)).resolves.toContain(`≥ ${FLAIR_VERDICT}`);
     await page.screenshot({ path: SCREENSHOT });
 
     const { slices, masks } = await demoTubers('tuberlens-demo-tsc');
@@ -81,6 +91,7 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
     await expect(
       page.locator('[data-cy="tuberlens-verdict"]').getAttribute('data-verdict')
     ).resolves.toBe('negative');
+    await expect(seriesProbability(page)).resolves.toContain(`< ${FLAIR_VERDICT}`);
     expect(problems).toEqual([]);
     await page.close();
   }, 420_000);

@@ -3,6 +3,7 @@
  * slices, and the per-slice CSV and JSON a researcher downloads. Framework-free.
  */
 import type { OperatingPoint } from './operatingPoint';
+import type { Contrast } from './seriesClassification';
 
 export interface SliceRecord {
   sopInstanceUID?: string;
@@ -13,9 +14,11 @@ export interface SliceRecord {
 
 export interface SeriesReport {
   model: { name: string; version: string; backend: string };
-  /** The model card's threshold: the verdict's operating point. */
+  /** The model card's (slice) threshold. */
   threshold: number;
-  series: { seriesInstanceUID?: string; seriesDescription: string };
+  series: { seriesInstanceUID?: string; seriesDescription: string; contrast: Contrast };
+  /** The threshold the series is read at, and whether it gets a verdict there. */
+  operatingPoint: OperatingPoint;
   /** In the display set's order. */
   slices: SliceRecord[];
 }
@@ -66,38 +69,49 @@ export function isFlagged(slice: SliceRecord, threshold: number): boolean {
 
 export function reportCsv(report: SeriesReport): string {
   const header = 'slice,instance_number,sop_instance_uid,probability,flagged';
-  const rows = report.slices.map((slice, index) =>
-    [
+  const rows = report.slices.map((slice, index) => {
+    const flagged = flagOf(slice, report.operatingPoint);
+    return [
       index + 1,
       slice.instanceNumber ?? '',
       slice.sopInstanceUID ?? '',
       slice.probability?.toFixed(6) ?? '',
-      slice.probability === undefined ? '' : isFlagged(slice, report.threshold) ? 1 : 0,
-    ].join(',')
-  );
+      flagged === null ? '' : Number(flagged),
+    ].join(',');
+  });
   return `${[header, ...rows].join('\n')}\n`;
 }
 
 /** The shape of `tuberlens predict --json`, so viewer and CLI results read alike. */
 export function reportJson(report: SeriesReport): string {
-  const verdict = seriesVerdict(report.slices, report.threshold);
+  const point = report.operatingPoint;
+  const decision = seriesDecision(report.slices, point);
   const document = {
     model: report.model,
     threshold: report.threshold,
     series: [
       {
         ...report.series,
-        probability: verdict?.probability ?? null,
-        positive: verdict?.positive ?? null,
-        complete: verdict !== undefined,
+        threshold: point.threshold,
+        probability: decision?.probability ?? null,
+        positive: decision?.positive ?? null,
+        ...(point.verdict ? {} : { verdictWithheld: point.reason }),
+        complete: decision !== undefined,
         instances: report.slices.map(slice => ({
           ...(slice.sopInstanceUID ? { sopInstanceUID: slice.sopInstanceUID } : {}),
           ...(slice.instanceNumber !== undefined ? { instanceNumber: slice.instanceNumber } : {}),
           probability: slice.probability ?? null,
-          positive: slice.probability === undefined ? null : isFlagged(slice, report.threshold),
+          positive: flagOf(slice, point),
         })),
       },
     ],
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** A slice's flag in a download: null where it is not analysed or its series gets no verdict. */
+function flagOf(slice: SliceRecord, point: OperatingPoint): boolean | null {
+  return slice.probability === undefined || !point.verdict
+    ? null
+    : isFlagged(slice, point.threshold);
 }

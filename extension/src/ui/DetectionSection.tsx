@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import type { ModelAvailability } from '../core/modelAvailability';
-import { isFlagged, reportCsv, reportJson, seriesVerdict } from '../core/seriesReport';
+import { isFlagged, reportCsv, reportJson, seriesDecision } from '../core/seriesReport';
 import type { DetectionController, DetectionState } from '../detectionController';
 import { DETECT_HOTKEY } from '../id';
 import type { SegExport } from '../segExport';
@@ -171,12 +171,24 @@ function Results({
   );
 }
 
-/** The verdict at the model card's threshold, for a complete series only. */
+/**
+ * Which of the model card's thresholds the series is read at: its contrast's series threshold, the one
+ * threshold of a card without series thresholds, or the slice threshold where it gets no verdict.
+ */
+function operatingThresholdName({ model, target, operatingPoint }: DetectionState): string {
+  if (!operatingPoint?.verdict) return "the model card's slice threshold";
+  return model?.seriesThresholds && target
+    ? `the model card's ${target.contrast} series threshold`
+    : "the model card's threshold";
+}
+
+/** The verdict at the series' operating point (never at the slider's), for a complete series only. */
 function Verdict({ state }: { state: DetectionState }) {
-  const cardThreshold = state.model?.threshold ?? 0.5;
-  const verdict =
-    state.phase === 'complete' ? seriesVerdict(state.slices, cardThreshold) : undefined;
-  if (!verdict) {
+  const decision =
+    state.phase === 'complete' && state.operatingPoint
+      ? seriesDecision(state.slices, state.operatingPoint)
+      : undefined;
+  if (!decision) {
     return (
       <div style={styles.muted} data-cy="tuberlens-verdict" data-verdict="none">
         No series verdict until every slice is analysed.
@@ -185,9 +197,8 @@ function Verdict({ state }: { state: DetectionState }) {
   }
   return (
     <SeriesVerdict
-      {...verdict}
-      threshold={cardThreshold}
-      thresholdName="the model card's threshold"
+      {...decision}
+      thresholdName={operatingThresholdName(state)}
       testId="tuberlens-verdict"
       probabilityTestId="tuberlens-series-probability"
     />
@@ -203,7 +214,7 @@ function ThresholdSlider({
   state: DetectionState;
   threshold: number;
 }) {
-  const cardThreshold = state.model?.threshold;
+  const resetTo = state.operatingPoint?.threshold;
   return (
     <label style={styles.row}>
       Flag at
@@ -218,15 +229,15 @@ function ThresholdSlider({
         onChange={event => detection.setThreshold(Number(event.target.value))}
       />
       {threshold.toFixed(2)}
-      {cardThreshold !== undefined && cardThreshold !== threshold && (
+      {resetTo !== undefined && resetTo !== threshold && (
         <button
           type="button"
           data-cy="tuberlens-threshold-reset"
           style={styles.button}
-          title="The model card's threshold"
-          onClick={() => detection.setThreshold(cardThreshold)}
+          title={`Back to ${operatingThresholdName(state)}`}
+          onClick={() => detection.setThreshold(resetTo)}
         >
-          {cardThreshold.toFixed(2)}
+          {resetTo.toFixed(2)}
         </button>
       )}
     </label>

@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { cohortUrl } from '../appUrls';
 import type { ModelAvailability } from '../core/modelAvailability';
+import { SERIES_VERDICT_CONTRASTS } from '../core/operatingPoint';
 import { classifySeries, type SeriesClassification } from '../core/seriesClassification';
 import type { DetectionController, DetectionState } from '../detectionController';
 import { getDisplayedSeries, onDisplayedSeriesChange } from '../displayedSeries';
@@ -113,7 +114,7 @@ function ModelSection({
           </div>
           <div style={styles.muted} data-cy="tuberlens-model-backend">
             {model
-              ? `Runs on ${model.backend}; threshold ${model.threshold.toFixed(2)} (model card).`
+              ? `Runs on ${model.backend}; ${cardThresholds(model)} (model card).`
               : 'Loads on the first detection, in this browser: no image leaves it.'}
           </div>
           {model?.backendNote && (
@@ -124,6 +125,18 @@ function ModelSection({
         </Section>
       );
   }
+}
+
+/** E.g. "FLAIR series threshold 0.62, slice threshold 0.29"; "threshold 0.50" for a card with one. */
+function cardThresholds({ threshold, seriesThresholds }: NonNullable<DetectionState['model']>) {
+  if (!seriesThresholds) return `threshold ${threshold.toFixed(2)}`;
+  const series = SERIES_VERDICT_CONTRASTS.flatMap(contrast => {
+    const seriesThreshold = seriesThresholds[contrast];
+    return seriesThreshold === undefined
+      ? []
+      : [`${contrast} series threshold ${seriesThreshold.toFixed(2)}`];
+  });
+  return [...series, `slice threshold ${threshold.toFixed(2)}`].join(', ');
 }
 
 function SeriesSection({ series }: { series: DisplaySet | undefined }) {

@@ -7,7 +7,7 @@ import { SegExport } from '../../../extension/src/segExport';
 import { StoredResults } from '../../../extension/src/storedResults';
 import { hostComponent } from '../../../extension/src/ui/hostComponent';
 import { INTENDED_USE, TubersPanel } from '../../../extension/src/ui/TubersPanel';
-import { fakeDetection, modelStatusWith } from './fakeDetection';
+import { FLAIR_ONLY_CARD, fakeDetection, modelStatusWith, T2_WITHHELD } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
 import { fakeStoredResultHost, FLAIR_SERIES, storedResult, STUDY } from './fakeStoredResults';
 import { displaySet, mockServices } from './ohifMocks';
@@ -144,6 +144,19 @@ describe('detection results', () => {
       reader.onload = () => resolve(reader.result as string);
       reader.readAsText(blob);
     });
+  /** Clicks the CSV and JSON download buttons; resolves with the two files' text. */
+  async function downloads(): Promise<[string, string]> {
+    const blobs: Blob[] = [];
+    URL.createObjectURL = jest.fn((blob: Blob) => (blobs.push(blob), `blob:${blobs.length}`));
+    URL.revokeObjectURL = jest.fn();
+    const clicks = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    await act(async () => element<HTMLButtonElement>('tuberlens-download-csv')!.click());
+    await act(async () => element<HTMLButtonElement>('tuberlens-download-json')!.click());
+    expect(clicks).toHaveBeenCalledTimes(2);
+    expect(blobs.map(blob => blob.type)).toEqual(['text/csv', 'application/json']);
+    clicks.mockRestore();
+    return [await readText(blobs[0]), await readText(blobs[1])];
+  }
   async function slide(testId: string, value: number) {
     const input = element<HTMLInputElement>(testId)!;
     const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
@@ -186,6 +199,7 @@ describe('detection results', () => {
     await slide('tuberlens-threshold', 0.25);
     expect(flaggedBars()).toEqual(['2', '3', '4']);
     expect(element('tuberlens-verdict')?.getAttribute('data-verdict')).toBe('positive');
+    expect(element('tuberlens-threshold-reset')?.title).toBe("Back to the model card's threshold");
     await act(async () => element<HTMLButtonElement>('tuberlens-threshold-reset')!.click());
     expect(flaggedBars()).toEqual(['2', '3']);
     expect(element('tuberlens-threshold-reset')).toBeNull();
@@ -210,19 +224,83 @@ describe('detection results', () => {
     const detection = fake.detection();
     await detection.detect();
     await renderPanel(fake, detection);
-    const blobs: Blob[] = [];
-    URL.createObjectURL = jest.fn((blob: Blob) => (blobs.push(blob), `blob:${blobs.length}`));
-    URL.revokeObjectURL = jest.fn();
-    const clicks = jest.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    const [csv, json] = await downloads();
 
-    await act(async () => element<HTMLButtonElement>('tuberlens-download-csv')!.click());
-    await act(async () => element<HTMLButtonElement>('tuberlens-download-json')!.click());
+    expect(csv.split('\n')[1]).toBe('1,1,1.2.3.0,0.100000,0');
+    expect(JSON.parse(json).series[0]).toMatchObject({
+      contrast: 'T2',
+      threshold: 0.5,
+      positive: false,
+    });
+  });
 
-    expect(clicks).toHaveBeenCalledTimes(2);
-    expect(blobs.map(blob => blob.type)).toEqual(['text/csv', 'application/json']);
-    expect((await readText(blobs[0])).split('\n')[1]).toBe('1,1,1.2.3.0,0.100000,0');
-    expect(JSON.parse(await readText(blobs[1])).series[0].positive).toBe(false);
-    clicks.mockRestore();
+  describe('with a model card validated for FLAIR series only', () => {
+    async function renderRead(contrast: 'T2' | 'FLAIR', top: number) {
+      const probabilities = { 'img:0': 0.1, 'img:1': 0.4, 'img:2': top };
+      const fake = fakeDetection(3, probabilities, { contrast, card: FLAIR_ONLY_CARD });
+      const detection = fake.detection();
+      await detection.detect();
+      await renderPanel(fake, detection);
+    }
+    const verdict = () => element('tuberlens-verdict')?.getAttribute('data-verdict');
+
+    test('the model line states its series and slice thresholds', async () => {
+      await renderRead('FLAIR', 0.5);
+      expect(text('tuberlens-model-backend')).toBe(
+        'Runs on cpu; FLAIR series threshold 0.70, slice threshold 0.30 (model card).'
+      );
+    });
+
+    test('a FLAIR series is decided and flagged at the FLAIR series threshold', async () => {
+      await renderRead('FLAIR', 0.5);
+      expect(verdict()).toBe('negative');
+      expect(text('tuberlens-verdict')).toContain('No tubers detected');
+      expect(text('tuberlens-series-probability')).toBe(
+        "Series probability 0.50 < 0.70, the model card's FLAIR series threshold."
+      );
+      expect(flaggedBars()).toEqual([]);
+      expect(text('tuberlens-flagged-count')).toContain('0 slices flagged at ≥ 0.70');
+      expect(text('tuberlens-seg-note')).toContain('Grad-CAM ≥ 0.70');
+
+      await slide('tuberlens-threshold', 0.35);
+      expect(flaggedBars()).toEqual(['1', '2']);
+      expect(verdict()).toBe('negative');
+      expect(element('tuberlens-threshold-reset')?.title).toBe(
+        "Back to the model card's FLAIR series threshold"
+      );
+      expect(text('tuberlens-threshold-reset')).toBe('0.70');
+      await view.unmount();
+
+      await renderRead('FLAIR', 0.8);
+      expect(verdict()).toBe('positive');
+      expect(text('tuberlens-verdict')).toContain('Tubers likely');
+      expect(text('tuberlens-series-probability')).toBe(
+        "Series probability 0.80 ≥ 0.70, the model card's FLAIR series threshold."
+      );
+      expect(flaggedBars()).toEqual(['2']);
+    });
+
+    test('a T2 series gets a warning that there is no verdict, never a negative; its slices flag at the slice threshold', async () => {
+      await renderRead('T2', 0.9);
+      expect(verdict()).toBe('withheld');
+      expect(text('tuberlens-verdict')).toContain(T2_WITHHELD);
+      expect(text('tuberlens-verdict')).not.toMatch(/No tubers detected|Tubers likely/);
+      expect(text('tuberlens-series-probability')).toBe(
+        "Series probability 0.90; slices flagged at ≥ 0.30, the model card's slice threshold."
+      );
+      expect(flaggedBars()).toEqual(['1', '2']);
+      expect(text('tuberlens-flagged-count')).toContain('2 slices flagged at ≥ 0.30');
+
+      const [csv, json] = await downloads();
+      expect(csv.trim().split('\n')[3]).toBe('3,3,1.2.3.2,0.900000,');
+      expect(JSON.parse(json).series[0]).toMatchObject({
+        contrast: 'T2',
+        threshold: 0.3,
+        probability: 0.9,
+        positive: null,
+        verdictWithheld: T2_WITHHELD,
+      });
+    });
   });
 
   test('while running: progress and Stop; once stopped: why, and no verdict', async () => {

@@ -1,6 +1,12 @@
-import { seriesVerdict } from '../../../extension/src/core/seriesReport';
+import { seriesDecision, seriesVerdict } from '../../../extension/src/core/seriesReport';
 import { STOP_REASONS, type DetectionController } from '../../../extension/src/detectionController';
-import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
+import {
+  FLAIR_ONLY_CARD,
+  fakeDetection,
+  modelStatusWith,
+  SLICE_SIDE,
+  T2_WITHHELD,
+} from './fakeDetection';
 
 const PROBABILITIES = {
   'img:0': 0.1,
@@ -36,6 +42,9 @@ test('runs the displayed slice alone first, then the others nearest first, in ba
     backend: 'cpu',
     threshold: 0.5,
   });
+  expect(state.target?.contrast).toBe('T2');
+  // A card without series thresholds reads every series at its one threshold.
+  expect(state.operatingPoint).toEqual({ verdict: true, threshold: 0.5 });
   expect(state.threshold).toBe(0.5);
   expect(state.slices.map(slice => slice.probability)).toEqual([0.1, 0.2, 0.7, 0.9, 0.3, 0.05]);
   expect(state.slices[3]).toEqual({
@@ -261,7 +270,7 @@ test('layer visibility, opacity, threshold and slice jumps go where they belong'
   expect(fake.host.showImage).toHaveBeenCalledWith('default', 'img:2');
 });
 
-test('the report carries the model, the card threshold and each slice; closing the study clears all', async () => {
+test('the report carries the model, the card threshold, the series’ contrast and operating point, and each slice; closing the study clears all', async () => {
   const fake = fakeDetection(2, PROBABILITIES, { displayed: 'img:0' });
   const detection = fake.detection();
   await detection.detect();
@@ -269,7 +278,8 @@ test('the report carries the model, the card threshold and each slice; closing t
   expect(detection.report()).toEqual({
     model: { name: 'tuber-net-fixture', version: '0.0.0-test', backend: 'cpu' },
     threshold: 0.5,
-    series: { seriesDescription: 'AX T2 FSE' },
+    series: { seriesDescription: 'AX T2 FSE', contrast: 'T2' },
+    operatingPoint: { verdict: true, threshold: 0.5 },
     slices: [
       { sopInstanceUID: '1.2.3.0', instanceNumber: 1, probability: 0.1 },
       { sopInstanceUID: '1.2.3.1', instanceNumber: 2, probability: 0.2 },
@@ -280,4 +290,63 @@ test('the report carries the model, the card threshold and each slice; closing t
   expect(detection.current).toMatchObject({ phase: 'idle', slices: [] });
   expect(detection.current.target).toBeUndefined();
   expect(detection.report()).toBeUndefined();
+});
+
+describe('each series is read at its contrast’s operating point', () => {
+  async function complete(contrast: 'T2' | 'FLAIR', top: number) {
+    const fake = fakeDetection(
+      2,
+      { 'img:0': 0.1, 'img:1': top },
+      { contrast, card: FLAIR_ONLY_CARD }
+    );
+    const detection = fake.detection();
+    await detection.detect();
+    return { fake, detection, state: detection.current };
+  }
+
+  test('a FLAIR series is flagged and decided at the card’s FLAIR series threshold', async () => {
+    const negative = (await complete('FLAIR', 0.5)).state;
+    expect(negative.target?.contrast).toBe('FLAIR');
+    expect(negative.operatingPoint).toEqual({ verdict: true, threshold: 0.7 });
+    expect(negative.threshold).toBe(0.7);
+    expect(negative.model).toMatchObject({ threshold: 0.3, seriesThresholds: { FLAIR: 0.7 } });
+    expect(seriesDecision(negative.slices, negative.operatingPoint!)).toEqual({
+      probability: 0.5,
+      positive: false,
+      threshold: 0.7,
+    });
+
+    const { detection, state } = await complete('FLAIR', 0.8);
+    expect(seriesDecision(state.slices, state.operatingPoint!)?.positive).toBe(true);
+    expect(detection.tuberRegions()?.threshold).toBe(0.7);
+  });
+
+  test('a T2 series gets no verdict, with the reason, and is flagged at the slice threshold', async () => {
+    const { detection, state } = await complete('T2', 0.9);
+    expect(state.operatingPoint).toEqual({ verdict: false, threshold: 0.3, reason: T2_WITHHELD });
+    expect(state.threshold).toBe(0.3);
+    expect(seriesDecision(state.slices, state.operatingPoint!)).toEqual({
+      probability: 0.9,
+      positive: null,
+      threshold: 0.3,
+      withheldReason: T2_WITHHELD,
+    });
+    expect(detection.report()).toMatchObject({
+      threshold: 0.3,
+      series: { contrast: 'T2' },
+      operatingPoint: { verdict: false },
+    });
+  });
+
+  test('a moved threshold stays for the series’ next run; another series starts at its own', async () => {
+    const { fake, detection } = await complete('T2', 0.9);
+    detection.setThreshold(0.2);
+    await detection.detect();
+    expect(detection.current.threshold).toBe(0.2);
+
+    fake.mocks.display('flair');
+    await detection.detect();
+    expect(detection.current.target?.contrast).toBe('FLAIR');
+    expect(detection.current.threshold).toBe(0.7);
+  });
 });

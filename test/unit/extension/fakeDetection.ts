@@ -27,6 +27,15 @@ export const CARD: EngineModelCard = {
   files: {},
 };
 
+/** A card validated on FLAIR series only: slices flag at 0.3, FLAIR series are decided at 0.7. */
+export const FLAIR_ONLY_CARD: EngineModelCard = {
+  ...CARD,
+  threshold: 0.3,
+  seriesThresholds: { FLAIR: 0.7 },
+};
+export const T2_WITHHELD =
+  'No verdict: tuber-net-fixture 0.0.0-test is validated for FLAIR series only, not for T2 series.';
+
 export function modelStatusWith(index: unknown = { installed: ['tuber-net'] }) {
   const files: Record<string, unknown> = {
     [`${MODELS}index.json`]: index,
@@ -70,9 +79,10 @@ export function recordingLayer(segmentationId: string): RecordingLayer {
 }
 
 /**
- * A detection engine and host over `count` slices (image ids img:0 …). The engine's probability for
- * a slice is `probabilities[imageId]`; it knows which images it runs because it runs those the host
- * read last. `gate(imageId)` may hold a read back.
+ * A detection engine and host over `count` slices (image ids img:0 …) of the displayed series, "AX
+ * T2 FSE" (display set t2) or, for `contrast` FLAIR, "AX FLAIR" (display set flair). The engine's
+ * probability for a slice is `probabilities[imageId]`; it knows which images it runs because it runs
+ * those the host read last. `gate(imageId)` may hold a read back; `card` is the engine's model card.
  */
 export function fakeDetection(
   count: number,
@@ -81,6 +91,8 @@ export function fakeDetection(
     displayed?: string;
     gate?: (imageId: string) => Promise<void> | undefined;
     loadEngine?: DetectionHost['loadEngine'];
+    contrast?: 'T2' | 'FLAIR';
+    card?: EngineModelCard;
   } = {}
 ) {
   const imageIds = Array.from({ length: count }, (_, index) => `img:${index}`);
@@ -89,7 +101,7 @@ export function fakeDetection(
   const layers: FakeLayer[] = [];
   const engineRuns: Array<{ imageIds: string[]; saliency: boolean }> = [];
   const engine: DetectionEngine = {
-    card: CARD,
+    card: options.card ?? CARD,
     backend: 'cpu',
     async run(slices, { saliency = false, signal, onSlice } = {}) {
       const batch = pending.splice(0, slices.length);
@@ -133,9 +145,16 @@ export function fakeDetection(
     displayedImageId: () => options.displayed,
     showImage: jest.fn(),
   };
-  const series: DisplaySet = { ...displaySet('t2', 'AX T2 FSE'), imageIds };
-  const other: DisplaySet = { ...displaySet('flair', 'AX FLAIR'), imageIds: ['f:0'] };
-  const mocks = mockServices([series, other], 't2');
+  const t2: DisplaySet = displaySet('t2', 'AX T2 FSE');
+  const flair: DisplaySet = displaySet('flair', 'AX FLAIR');
+  const [series, other] = options.contrast === 'FLAIR' ? [flair, t2] : [t2, flair];
+  const mocks = mockServices(
+    [
+      { ...series, imageIds },
+      { ...other, imageIds: ['other:0'] },
+    ],
+    series.displaySetInstanceUID
+  );
   const detection = (status = modelStatusWith()) =>
     new DetectionController(mocks.services, status, host);
   return { host, engine, reads, layers, engineRuns, imageIds, mocks, detection };

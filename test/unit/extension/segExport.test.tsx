@@ -11,7 +11,7 @@ import {
 } from '../../../extension/src/segExport';
 import { StoredResults } from '../../../extension/src/storedResults';
 import { TubersPanel } from '../../../extension/src/ui/TubersPanel';
-import { fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
+import { FLAIR_ONLY_CARD, fakeDetection, modelStatusWith, SLICE_SIDE } from './fakeDetection';
 import { fakeSegHost } from './fakeSegHost';
 import { fakeStoredResultHost } from './fakeStoredResults';
 import { reactRootPerTest } from './reactRoot';
@@ -22,8 +22,11 @@ const PIXELS = SLICE_SIDE * SLICE_SIDE;
 const ALL = new Uint8Array(PIXELS).fill(1);
 const NONE = new Uint8Array(PIXELS);
 
-async function analysed(probabilities: Record<string, number> = PROBABILITIES) {
-  const fake = fakeDetection(4, probabilities, { displayed: 'img:1' });
+async function analysed(
+  probabilities: Record<string, number> = PROBABILITIES,
+  options: Parameters<typeof fakeDetection>[2] = {}
+) {
+  const fake = fakeDetection(4, probabilities, { displayed: 'img:1', ...options });
   const detection = fake.detection();
   await detection.detect();
   return { fake, detection };
@@ -74,6 +77,19 @@ describe('tuber regions', () => {
       NONE,
       ALL,
     ]);
+  });
+
+  test('start at the series’ operating point: its contrast’s series threshold, else the slice threshold', async () => {
+    const probabilities = { 'img:0': 0.1, 'img:1': 0.75, 'img:2': 0.5, 'img:3': 0.9 };
+    const flair = await analysed(probabilities, { contrast: 'FLAIR', card: FLAIR_ONLY_CARD });
+    const flairRegions = flair.detection.tuberRegions()!;
+    expect(flairRegions.threshold).toBe(0.7);
+    expect(flairRegions.masks.map(({ mask }) => mask)).toEqual([NONE, ALL, NONE, ALL]);
+
+    const t2 = await analysed(probabilities, { contrast: 'T2', card: FLAIR_ONLY_CARD });
+    const t2Regions = t2.detection.tuberRegions()!;
+    expect(t2Regions.threshold).toBe(0.3);
+    expect(t2Regions.masks.map(({ mask }) => mask)).toEqual([NONE, ALL, ALL, ALL]);
   });
 
   test('do not exist for a series that is not completely analysed', () => {
