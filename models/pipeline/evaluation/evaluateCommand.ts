@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const selected = selectCandidate(candidates);
   const { config, runFolder, state } = selected;
   console.log(
-    `Selected ${config.architecture} (validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
+    `Selected ${candidateLabel(config)} (validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
   );
   await initialiseNodeBackend('wasm');
   const setFolder = trainingSetFolder(trainingSetSpec(config));
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const context = {
     name: config.name,
     version: values.version,
-    architecture: config.architecture,
+    architecture: candidateLabel(config),
     parameters: model.countParams(),
     trainingSet: basename(setFolder),
     trainingHistory: state.history,
@@ -97,11 +97,16 @@ async function readCandidate(configPath: string): Promise<Candidate> {
   return { configPath, config, runFolder, state };
 }
 
+/** The architecture, and the tuber map's cell size where it is not the default 1/8 of the input. */
+function candidateLabel(config: TrainingConfig): string {
+  return config.mapStride === 4 ? `${config.architecture} (1/4 map)` : config.architecture;
+}
+
 function summarise({ config, state }: Candidate): CandidateSummary {
   const best = state.history[state.bestEpoch - 1];
   const rates = state.history.map(record => record.examplesPerSecond);
   return {
-    architecture: config.architecture,
+    architecture: candidateLabel(config),
     epochs: state.completedEpochs,
     bestEpoch: state.bestEpoch,
     validationLoss: state.bestValidationLoss,
@@ -126,6 +131,7 @@ async function modelCard(
     name: config.name,
     version: context.version,
     architecture: config.architecture,
+    mapStride: config.mapStride ?? 8,
     parameters: context.parameters,
     input: {
       shape: [DEFAULT_PREPROCESSING.size, DEFAULT_PREPROCESSING.size, 1],

@@ -2,7 +2,8 @@
  * Candidate tuber classifiers, sized for the browser, plus the paper's InceptionV3 for speed comparison.
  *
  * Every candidate ends in the same localising head: its last convolution (named GRAD_CAM_LAYER, which
- * Grad-CAM reads) at 1/8 of the input resolution feeds a 1×1 convolution that scores each cell for tuber
+ * Grad-CAM reads) at 1/8 of the input resolution (or, with a map stride of 4, a decoder step that joins
+ * those features with the 1/4-resolution ones) feeds a 1×1 convolution that scores each cell for tuber
  * (TUBER_LOGITS_LAYER). The slice probability is the sigmoid of the highest cell score, so a slice is
  * positive because of a place in it, and Grad-CAM of that probability is the cell score map itself.
  * During training a second output, the sigmoid of every cell score (TUBER_MAP_OUTPUT), is fitted to the
@@ -14,8 +15,12 @@ export const GRAD_CAM_LAYER = 'gradcam_features';
 export const TUBER_LOGITS_LAYER = 'tuber_logits';
 export const PROBABILITY_OUTPUT = 'probability';
 export const TUBER_MAP_OUTPUT = 'tuber_map';
-/** The cell score map is 1/8 of the input in each direction (three 2× poolings). */
-export const MAP_STRIDE = 8;
+/**
+ * Input pixels per tuber-map cell in each direction: 8 after the three 2× poolings (15 mm cells for a
+ * 240 mm slice at 128²), or 4 with one decoder step (7.5 mm cells, a sharper Grad-CAM).
+ */
+export const MAP_STRIDES = [8, 4] as const;
+export type MapStride = (typeof MAP_STRIDES)[number];
 export const ARCHITECTURES = ['plain', 'residual', 'inception'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
@@ -25,6 +30,9 @@ export interface InputShape {
 }
 
 type Tensor = tfl.SymbolicTensor;
+
+/** A candidate's feature maps at 1/4 and 1/8 of the input; `lastName` names its last 1/8 layer. */
+type FeatureExtractor = (inputs: Tensor, lastName?: string) => { quarter: Tensor; eighth: Tensor };
 
 /** Hands each layer its own initialiser seed, so that a seeded build always starts from the same weights. */
 class Seeds {
@@ -43,15 +51,18 @@ let seeds = new Seeds(0);
 export function buildModel(
   architecture: Architecture,
   input: InputShape,
-  seed = 0
+  seed = 0,
+  mapStride: MapStride = 8
 ): tfl.LayersModel {
   seeds = new Seeds(seed);
   const inputs = tfl.input({ shape: [input.size, input.size, input.channels], name: 'slice' });
-  const features = {
+  const extract: FeatureExtractor = {
     plain: plainFeatures,
     residual: residualFeatures,
     inception: inceptionFeatures,
-  }[architecture](inputs);
+  }[architecture];
+  const { quarter, eighth } = extract(inputs, mapStride === 8 ? GRAD_CAM_LAYER : undefined);
+  const features = mapStride === 8 ? eighth : quarterResolution(eighth, quarter);
   const logits = tfl.layers
     .conv2d({
       filters: 1,
@@ -64,6 +75,17 @@ export function buildModel(
   const probability = sigmoid(highest, PROBABILITY_OUTPUT);
   const map = sigmoid(logits, TUBER_MAP_OUTPUT);
   return tfl.model({ inputs, outputs: [probability, map], name: `tuber_${architecture}` });
+}
+
+/**
+ * One decoder step: the 1/8 features, narrowed and brought up to 1/4, joined with the 1/4 features, so
+ * that the tuber map has cells half as wide while still seeing the deep features' context.
+ */
+function quarterResolution(eighth: Tensor, quarter: Tensor): Tensor {
+  const narrowed = convBnRelu(eighth, 24, [1, 1]);
+  const upsampled = tfl.layers.upSampling2d({ size: [2, 2] }).apply(narrowed) as Tensor;
+  const joined = tfl.layers.concatenate({}).apply([upsampled, quarter]) as Tensor;
+  return convBnRelu(joined, 32, [3, 3], { name: GRAD_CAM_LAYER });
 }
 
 function sigmoid(x: Tensor, name: string): Tensor {
@@ -107,20 +129,17 @@ function maxPool(x: Tensor): Tensor {
 }
 
 /** Conv-BN-ReLU stages, pooling after the first three, two more at 1/8 resolution (about 0.2 M parameters). */
-function plainFeatures(inputs: Tensor): Tensor {
-  let x = inputs;
-  for (const filters of [16, 32, 64]) x = maxPool(convBnRelu(x, filters));
-  x = convBnRelu(x, 96);
-  return convBnRelu(x, 128, [3, 3], { name: GRAD_CAM_LAYER });
+function plainFeatures(inputs: Tensor, lastName?: string) {
+  const quarter = maxPool(convBnRelu(maxPool(convBnRelu(inputs, 16)), 32));
+  const x = convBnRelu(maxPool(convBnRelu(quarter, 64)), 96);
+  return { quarter, eighth: convBnRelu(x, 128, [3, 3], { name: lastName }) };
 }
 
 /** A small ResNet: residual blocks of two 3×3 convolutions with identity or 1×1 projection shortcuts. */
-function residualFeatures(inputs: Tensor): Tensor {
-  let x = maxPool(convBnRelu(inputs, 16));
-  x = maxPool(residualBlock(x, 24));
-  x = maxPool(residualBlock(x, 48));
-  x = residualBlock(x, 64);
-  return residualBlock(x, 96, GRAD_CAM_LAYER);
+function residualFeatures(inputs: Tensor, lastName?: string) {
+  const quarter = maxPool(residualBlock(maxPool(convBnRelu(inputs, 16)), 24));
+  const x = residualBlock(maxPool(residualBlock(quarter, 48)), 64);
+  return { quarter, eighth: residualBlock(x, 96, lastName) };
 }
 
 function residualBlock(x: Tensor, filters: number, name?: string): Tensor {
@@ -151,12 +170,10 @@ function residualBlock(x: Tensor, filters: number, name?: string): Tensor {
 }
 
 /** Inception-style modules: parallel 1×1, 3×3 and factorised 5×5 branches and a pooled projection. */
-function inceptionFeatures(inputs: Tensor): Tensor {
-  let x = maxPool(convBnRelu(inputs, 16));
-  x = maxPool(convBnRelu(x, 32));
-  x = maxPool(inceptionModule(x, 16));
-  x = inceptionModule(x, 24);
-  return inceptionModule(x, 32, GRAD_CAM_LAYER);
+function inceptionFeatures(inputs: Tensor, lastName?: string) {
+  const quarter = maxPool(convBnRelu(maxPool(convBnRelu(inputs, 16)), 32));
+  const x = inceptionModule(maxPool(inceptionModule(quarter, 16)), 24);
+  return { quarter, eighth: inceptionModule(x, 32, lastName) };
 }
 
 function inceptionModule(x: Tensor, width: number, name?: string): Tensor {

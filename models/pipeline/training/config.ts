@@ -8,12 +8,14 @@ import {
 import type { Split } from '../synthesis/dataset';
 import type { Acquisition } from '../synthesis/render';
 import type { Contrast } from '../synthesis/types';
-import { ARCHITECTURES, type Architecture } from './architectures';
+import { ARCHITECTURES, MAP_STRIDES, type Architecture, type MapStride } from './architectures';
 import { SPLITS, type TrainingSetSpec } from './trainingSet';
 
 export interface TrainingConfig {
   name: string;
   architecture: Architecture;
+  /** Input pixels per tuber-map cell (see architectures.ts); 8 when left out. */
+  mapStride?: MapStride;
   data: {
     labelMapsDir: string;
     seed: string;
@@ -35,6 +37,11 @@ export interface TrainingConfig {
      * convolutional up to their highest-cell head, so the weights serve whole slices unchanged.
      */
     cropSize?: number;
+    /**
+     * Share of the crops from tuber-free slices centred on the slice's brightest head pixels instead of
+     * anywhere in the head: on T2 those are CSF, the look-alike that a tuber must be told from.
+     */
+    brightNegatives?: number;
     /** After the crop epochs, whole-slice epochs from the best crop weights (see train.ts). */
     fineTune?: { epochs: number; learningRate: number };
   };
@@ -53,6 +60,9 @@ export function readTrainingConfig(path: string): TrainingConfig {
   }
   if (!ARCHITECTURES.includes(config.architecture)) {
     throw new ConfigError(`${path}: architecture must be one of ${ARCHITECTURES.join(', ')}`);
+  }
+  if (config.mapStride !== undefined && !MAP_STRIDES.includes(config.mapStride)) {
+    throw new ConfigError(`${path}: mapStride must be one of ${MAP_STRIDES.join(', ')}`);
   }
   const used = SPLITS.flatMap(split => config.data.labelMaps[split] ?? []);
   if (new Set(used).size !== used.length)

@@ -13,7 +13,7 @@ import { DEFAULT_PREPROCESSING, UPPER_CLIP } from '../../../extension/src/core/p
 import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
 import { areaUnderRoc, binaryCrossEntropy } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
-import { buildModel, classifierOf, MAP_STRIDE } from './architectures';
+import { buildModel, classifierOf, type MapStride } from './architectures';
 import type { TrainingConfig } from './config';
 import { loadModel, saveModel } from './modelFiles';
 import type { TrainingSplit } from './trainingSet';
@@ -181,7 +181,7 @@ async function startingModel(
   runFolder: string
 ): Promise<tfl.LayersModel> {
   const input = { size: phase.cropSize ?? size, channels: 1 };
-  const model = buildModel(config.architecture, input, config.training.seed);
+  const model = buildModel(config.architecture, input, config.training.seed, mapStrideOf(config));
   if (phaseStart === 0) return model;
   const best = await loadModel(join(runFolder, 'best'));
   model.setWeights(best.getWeights());
@@ -199,9 +199,13 @@ function wholeSliceClassifier(
   size: number
 ): { model: tfl.LayersModel; release: () => void } {
   if (model.inputs[0].shape[1] === size) return { model: classifierOf(model), release: () => {} };
-  const twin = buildModel(config.architecture, { size, channels: 1 });
+  const twin = buildModel(config.architecture, { size, channels: 1 }, 0, mapStrideOf(config));
   twin.setWeights(model.getWeights());
   return { model: classifierOf(twin), release: () => twin.dispose() };
+}
+
+function mapStrideOf(config: TrainingConfig): MapStride {
+  return config.mapStride ?? 8;
 }
 
 function stepsPerEpoch(split: TrainingSplit, config: TrainingConfig): number {
@@ -247,7 +251,10 @@ async function trainEpoch(
       const pool = n % 2 === 0 ? positives : negatives;
       return pool[random.integer(0, pool.length - 1)];
     });
-    const tensors = batchTensors(split, batch, random, phase.cropSize);
+    const crops = phase.cropSize
+      ? { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 }
+      : undefined;
+    const tensors = batchTensors(split, batch, random, mapStrideOf(config), crops);
     const [, slice, map] = (await model.trainOnBatch(tensors.x, [
       tensors.labels,
       tensors.maps,
@@ -288,20 +295,21 @@ function batchTensors(
   split: TrainingSplit,
   indices: number[],
   random: Random,
-  cropSize?: number
+  mapStride: MapStride,
+  crops?: CropSpec
 ): { x: tf.Tensor4D; labels: tf.Tensor2D; maps: tf.Tensor4D } {
-  const size = cropSize ?? split.size;
-  const cells = size / MAP_STRIDE;
+  const size = crops?.size ?? split.size;
+  const cells = size / mapStride;
   const x = new Float32Array(indices.length * size * size);
   const maps = new Float32Array(indices.length * cells * cells);
   const labels = new Float32Array(indices.length);
   indices.forEach((index, n) => {
-    const window = cropSize ? cropWindow(split, index, cropSize, random) : fullWindow(split);
-    const tuberPixels = copyWindow(split, index, window, random, {
+    const window = crops ? cropWindow(split, index, crops, random) : fullWindow(split);
+    const tuberPixels = copyWindow(split, index, window, random, mapStride, {
       x: x.subarray(n * size * size, (n + 1) * size * size),
       map: maps.subarray(n * cells * cells, (n + 1) * cells * cells),
     });
-    labels[n] = cropSize
+    labels[n] = crops
       ? Math.min(1, (tuberPixels * pixelAreaMm2(split)) / POSITIVE_AREA_MM2)
       : Number(split.records[index].positive);
   });
@@ -323,13 +331,28 @@ function fullWindow(split: TrainingSplit): Window {
   return { top: 0, left: 0, size: split.size };
 }
 
-/** A crop around a random tuber pixel (anywhere in it but its outer eighth), or centred in the head. */
-function cropWindow(split: TrainingSplit, index: number, size: number, random: Random): Window {
+interface CropSpec {
+  size: number;
+  /** See TrainingConfig.training.brightNegatives. */
+  brightNegatives: number;
+}
+
+/**
+ * A crop around a random tuber pixel (anywhere in it but its outer eighth); on a tuber-free slice, around
+ * a random head pixel, or, for a `brightNegatives` share, one of the head's brightest pixels.
+ */
+function cropWindow(
+  split: TrainingSplit,
+  index: number,
+  { size, brightNegatives }: CropSpec,
+  random: Random
+): Window {
   const pixels = split.size * split.size;
   const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
   const image = split.images.subarray(index * pixels, (index + 1) * pixels);
   const tuber = pixelsWhere(mask, value => value >= 128);
-  const centres = tuber.length > 0 ? tuber : pixelsWhere(image, value => value >= HEAD_LEVEL);
+  const level = random.chance(brightNegatives) ? brightLevel(image) : HEAD_LEVEL;
+  const centres = tuber.length > 0 ? tuber : pixelsWhere(image, value => value >= level);
   const centre = centres.length > 0 ? centres[random.integer(0, centres.length - 1)] : pixels / 2;
   const margin = size / 8;
   const place = (at: number) =>
@@ -342,6 +365,21 @@ function cropWindow(split: TrainingSplit, index: number, size: number, random: R
 
 /** Stored image level of the head: 0.1 of the normalised range. */
 const HEAD_LEVEL = Math.round((0.1 / UPPER_CLIP) * 255);
+/** Share of the head's pixels that count as its brightest. */
+const BRIGHT_SHARE = 0.03;
+
+/** The stored level above which lie the brightest BRIGHT_SHARE of the slice's head pixels. */
+export function brightLevel(image: Uint8Array): number {
+  const histogram = new Array<number>(256).fill(0);
+  for (const value of image) if (value >= HEAD_LEVEL) histogram[value]++;
+  const head = histogram.reduce((sum, count) => sum + count, 0);
+  let above = 0;
+  for (let level = 255; level > HEAD_LEVEL; level--) {
+    above += histogram[level];
+    if (above >= head * BRIGHT_SHARE) return level;
+  }
+  return HEAD_LEVEL;
+}
 
 function pixelsWhere(values: Uint8Array, test: (value: number) => boolean): number[] {
   const found: number[] = [];
@@ -360,12 +398,13 @@ function copyWindow(
   index: number,
   { top, left, size }: Window,
   random: Random,
+  mapStride: MapStride,
   out: { x: Float32Array; map: Float32Array }
 ): number {
   const pixels = split.size * split.size;
   const image = split.images.subarray(index * pixels, (index + 1) * pixels);
   const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
-  const cells = size / MAP_STRIDE;
+  const cells = size / mapStride;
   const mirror = random.chance(0.5);
   const gain = (random.uniform(0.9, 1.1) * UPPER_CLIP) / 255;
   let tuberPixels = 0;
@@ -374,7 +413,7 @@ function copyWindow(
       const from = (top + row) * split.size + left + (mirror ? size - 1 - column : column);
       const fraction = mask[from] / 255;
       out.x[row * size + column] = image[from] * gain;
-      out.map[Math.floor(row / MAP_STRIDE) * cells + Math.floor(column / MAP_STRIDE)] += fraction;
+      out.map[Math.floor(row / mapStride) * cells + Math.floor(column / mapStride)] += fraction;
       tuberPixels += fraction;
     }
   }

@@ -7,6 +7,8 @@ import {
   buildModel,
   classifierOf,
   GRAD_CAM_LAYER,
+  MAP_STRIDES,
+  type MapStride,
 } from '../../../models/pipeline/training/architectures';
 import { foldIntoConvolutions } from '../../../models/pipeline/training/foldIntoConvolutions';
 
@@ -15,8 +17,11 @@ const SIZE = 32;
 beforeAll(() => initialiseNodeBackend('wasm'));
 
 /** A classifier whose batch normalisations hold statistics far from the identity, as trained ones do. */
-function trainedLookingClassifier(architecture: (typeof ARCHITECTURES)[number]): tfl.LayersModel {
-  const model = classifierOf(buildModel(architecture, { size: SIZE, channels: 1 }, 3));
+function trainedLookingClassifier(
+  architecture: (typeof ARCHITECTURES)[number],
+  mapStride: MapStride = 8
+): tfl.LayersModel {
+  const model = classifierOf(buildModel(architecture, { size: SIZE, channels: 1 }, 3, mapStride));
   let seed = 0;
   for (const layer of model.layers.filter(l => l.getClassName() === 'BatchNormalization')) {
     layer.setWeights(
@@ -34,28 +39,39 @@ function trainedLookingClassifier(architecture: (typeof ARCHITECTURES)[number]):
 const layerCount = (model: tfl.LayersModel, className: string) =>
   model.layers.filter(layer => layer.getClassName() === className).length;
 
-describe.each(ARCHITECTURES)('folding the %s classifier', architecture => {
-  test('leaves no batch normalisation, keeps the Grad-CAM layer, and computes the same', async () => {
-    const model = trainedLookingClassifier(architecture);
-    const folded = await foldIntoConvolutions(model, [GRAD_CAM_LAYER]);
+const CANDIDATES = ARCHITECTURES.flatMap(architecture =>
+  MAP_STRIDES.map(stride => [architecture, stride] as const)
+);
 
-    expect(layerCount(model, 'BatchNormalization')).toBeGreaterThan(0);
-    expect(layerCount(folded, 'BatchNormalization')).toBe(0);
-    expect(layerCount(folded, 'Activation')).toBeLessThan(layerCount(model, 'Activation'));
-    expect(folded.getLayer(GRAD_CAM_LAYER).getClassName()).toBe(
-      model.getLayer(GRAD_CAM_LAYER).getClassName()
-    );
+describe.each(CANDIDATES)(
+  'folding the %s classifier with map stride %d',
+  (architecture, stride) => {
+    test('leaves no batch normalisation, keeps the Grad-CAM layer, and computes the same', async () => {
+      const model = trainedLookingClassifier(architecture, stride);
+      expect(model.getLayer(GRAD_CAM_LAYER).outputShape.slice(1, 3)).toEqual([
+        SIZE / stride,
+        SIZE / stride,
+      ]);
+      const folded = await foldIntoConvolutions(model, [GRAD_CAM_LAYER]);
 
-    const input = tf.randomNormal([3, SIZE, SIZE, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
-    const expected = gradCam({ tf, tfl }, model, input, GRAD_CAM_LAYER);
-    const actual = gradCam({ tf, tfl }, folded, input, GRAD_CAM_LAYER);
-    actual.probabilities.forEach((p, n) => expect(p).toBeCloseTo(expected.probabilities[n], 5));
-    actual.maps.forEach((map, n) =>
-      map.forEach((value, i) => expect(value).toBeCloseTo(expected.maps[n][i], 4))
-    );
-    input.dispose();
-  });
-});
+      expect(layerCount(model, 'BatchNormalization')).toBeGreaterThan(0);
+      expect(layerCount(folded, 'BatchNormalization')).toBe(0);
+      expect(layerCount(folded, 'Activation')).toBeLessThan(layerCount(model, 'Activation'));
+      expect(folded.getLayer(GRAD_CAM_LAYER).getClassName()).toBe(
+        model.getLayer(GRAD_CAM_LAYER).getClassName()
+      );
+
+      const input = tf.randomNormal([3, SIZE, SIZE, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const expected = gradCam({ tf, tfl }, model, input, GRAD_CAM_LAYER);
+      const actual = gradCam({ tf, tfl }, folded, input, GRAD_CAM_LAYER);
+      actual.probabilities.forEach((p, n) => expect(p).toBeCloseTo(expected.probabilities[n], 5));
+      actual.maps.forEach((map, n) =>
+        map.forEach((value, i) => expect(value).toBeCloseTo(expected.maps[n][i], 4))
+      );
+      input.dispose();
+    });
+  }
+);
 
 test('a layer named to be preserved is not folded away', async () => {
   const model = trainedLookingClassifier('plain');

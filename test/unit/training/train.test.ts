@@ -2,9 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { areaUnderRoc } from '../../../models/pipeline/evaluation/metrics';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
+import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
+  brightLevel,
   predictSplit,
   trainCandidate,
   type TrainingState,
@@ -89,3 +92,51 @@ test('trains on crops, then fine-tunes on whole slices from the best crop weight
   expect(correct / probabilities.length).toBeGreaterThan(0.8);
   tf.dispose([latest, best].flatMap(model => model.getWeights()));
 }, 300_000);
+
+test('with a map stride of 4 and bright negative crops, the Grad-CAM layer and tuber map are at 1/4 of the input', async () => {
+  const fineFolder = join(folder, 'fine');
+  const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
+  const config = toyConfig(2);
+  config.mapStride = 4;
+  config.training.cropSize = 8;
+  config.training.brightNegatives = 1;
+  config.training.fineTune = { epochs: 1, learningRate: 0.001 };
+  const tensorsBefore = tf.memory().numTensors;
+  const state = await trainCandidate(config, data, fineFolder, () => {});
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  expect(state.completedEpochs).toBe(3);
+  const latest = await loadModel(join(fineFolder, 'latest'));
+  expect(latest.getLayer(GRAD_CAM_LAYER).outputShape).toEqual([
+    null,
+    TOY_SIZE / 4,
+    TOY_SIZE / 4,
+    32,
+  ]);
+  expect(latest.getLayer(TUBER_MAP_OUTPUT).outputShape).toEqual([
+    null,
+    TOY_SIZE / 4,
+    TOY_SIZE / 4,
+    1,
+  ]);
+  const best = await loadModel(join(fineFolder, 'best'));
+  const probabilities = await predictSplit(best, data.validation);
+  const auc = areaUnderRoc(
+    probabilities.map((probability, n) => ({
+      probability,
+      positive: data.validation.records[n].positive,
+    }))
+  );
+  expect(auc).toBeGreaterThan(0.8);
+  tf.dispose([latest, best].flatMap(model => model.getWeights()));
+}, 300_000);
+
+test("the bright level lies below the brightest 3 % of the head's pixels", () => {
+  const image = new Uint8Array(1000);
+  image.fill(0, 0, 200); // background
+  image.fill(100, 200, 900); // 700 head pixels
+  image.fill(250, 900, 1000); // 100 bright ones: more than 3 % of the head
+  expect(brightLevel(image)).toBe(250);
+  image.fill(100, 900, 1000);
+  image[999] = 240;
+  expect(brightLevel(image)).toBe(100);
+});
