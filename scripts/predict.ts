@@ -1,4 +1,5 @@
-// tuberlens predict <path> [--json] [--cam <dir>] [--model <folder>]: the successor of the 2020 study's app.
+// tuberlens predict <path> [--json] [--cam <dir>] [--contrast FLAIR|T2] [--model <folder>]:
+// the successor of the 2020 study's app.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,21 +15,35 @@ import {
   type SliceInput,
 } from '../extension/src/core/preprocessing';
 import {
-  classifyContrast,
+  operatingPoint,
+  SERIES_VERDICT_CONTRASTS,
+  type OperatingPoint,
+  type VerdictContrast,
+} from '../extension/src/core/operatingPoint';
+import {
   classifySeries,
   type Contrast,
   type SeriesAttributes,
 } from '../extension/src/core/seriesClassification';
+import { seriesDecision } from '../extension/src/core/seriesReport';
+import {
+  parseEngineModelCard,
+  type EngineModelCard,
+} from '../extension/src/core/engine/modelPackage';
 import { encodePng } from '../models/pipeline/synthesis/png';
 import { NiftiError, readNifti } from '../models/pipeline/synthesis/nifti';
 import { loadModel, sha256File, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
 import { DicomFileError, frameBytes, parseDicom, type DicomJson } from './server/dicomFile';
 
-export const PREDICT_USAGE = `Usage: tuberlens predict <DICOM folder or file | NIfTI volume> [--json] [--cam <dir>] [--model <folder>]
+export const PREDICT_USAGE = `Usage: tuberlens predict <DICOM folder or file | NIfTI volume> [--json] [--cam <dir>]
+                        [--contrast FLAIR|T2] [--model <folder>]
 
   Runs the tuber detector on every axial MR series found (files in any order, nested folders) or on
-  the axial slices of a NIfTI volume. --json prints one JSON document; --cam writes Grad-CAM and
-  saliency overlays as PNG. Exit 2 with a one-line reason for input it cannot use.`;
+  the axial slices of a NIfTI volume. Each series is read at the model card's operating point for its
+  contrast (FLAIR or T2, from its DICOM attributes); where the model is not validated for the
+  contrast, the series gets its probabilities and "no verdict" with the reason. A NIfTI volume does
+  not say its contrast: give it with --contrast. --json prints one JSON document; --cam writes
+  Grad-CAM and saliency overlays as PNG. Exit 2 with a one-line reason for input it cannot use.`;
 
 /** Input the detector cannot use: one line on stderr, exit code 2. */
 export class PredictInputError extends Error {}
@@ -45,6 +60,9 @@ export interface Slice extends SliceInput {
 export interface SeriesInput {
   seriesInstanceUID?: string;
   seriesDescription: string;
+  contrast: Contrast;
+  /** Why there is no verdict where the input does not say its contrast (NIfTI without --contrast). */
+  unknownContrastReason?: string;
   /** In order along the slice normal. */
   slices: Slice[];
   skipped?: string;
@@ -58,17 +76,10 @@ export interface SeriesInput {
 const NOT_T2_OR_FLAIR =
   'not T2 or FLAIR by its description or sequence: the model was trained on axial T2 and FLAIR only, so this result is out of scope';
 
-export interface ModelCard {
-  name: string;
-  version: string;
-  threshold: number;
-  gradCamLayer: string;
-}
-
 /** A loaded model with its card and the SHA-256 of its weights. */
 export interface Detector {
   model: tfl.LayersModel;
-  card: ModelCard;
+  card: EngineModelCard;
   sha256: string;
 }
 
@@ -82,13 +93,14 @@ export async function predictCommand(args: string[], print: (text: string) => vo
     options: {
       json: { type: 'boolean', default: false },
       cam: { type: 'string' },
+      contrast: { type: 'string' },
       model: { type: 'string', default: join(ROOT, 'models', 'tuber-net') },
     },
   });
   if (positionals.length !== 1)
     throw new PredictInputError('Give exactly one DICOM folder, DICOM file or NIfTI volume.');
   const input = resolve(positionals[0]);
-  const series = await readSeries(input);
+  const series = await readSeries(input, niftiContrast(values.contrast));
   const detector = await loadDetector(resolve(values.model));
   const results = [];
   for (const [index, entry] of series.entries()) {
@@ -106,6 +118,15 @@ export async function predictCommand(args: string[], print: (text: string) => vo
   print(values.json ? JSON.stringify(document) : humanReadable(document));
 }
 
+function niftiContrast(option: string | undefined): VerdictContrast | undefined {
+  if (option === undefined) return undefined;
+  if ((SERIES_VERDICT_CONTRASTS as readonly string[]).includes(option))
+    return option as VerdictContrast;
+  throw new PredictInputError(
+    `--contrast must be ${SERIES_VERDICT_CONTRASTS.join(' or ')}, not "${option}".`
+  );
+}
+
 /** The model of a model folder (model-card.json beside the weights) on the Node wasm backend. */
 export async function loadDetector(modelFolder: string): Promise<Detector> {
   if (!existsSync(join(modelFolder, 'model-card.json'))) {
@@ -113,15 +134,22 @@ export async function loadDetector(modelFolder: string): Promise<Detector> {
       `No model at ${modelFolder} (model-card.json missing): train and evaluate one first.`
     );
   }
-  const card = JSON.parse(
-    await readFile(join(modelFolder, 'model-card.json'), 'utf8')
-  ) as ModelCard;
+  const card = await readModelCard(join(modelFolder, 'model-card.json'));
   await initialiseNodeBackend('wasm');
   return {
     model: await loadModel(modelFolder),
     card,
     sha256: await sha256File(join(modelFolder, WEIGHTS_FILE)),
   };
+}
+
+/** The card, checked as the viewer checks it, so that a malformed one is refused before it decides. */
+async function readModelCard(path: string): Promise<EngineModelCard> {
+  try {
+    return parseEngineModelCard(JSON.parse(await readFile(path, 'utf8')));
+  } catch (error) {
+    throw new PredictInputError(`${path}: ${(error as Error).message}`);
+  }
 }
 
 /** Slices run through the model together, with their preprocessed input and Grad-CAM maps. */
@@ -164,6 +192,7 @@ async function predictSeries(detector: Detector, series: SeriesInput, camFolder?
   const base = {
     ...(series.seriesInstanceUID ? { seriesInstanceUID: series.seriesInstanceUID } : {}),
     seriesDescription: series.seriesDescription,
+    contrast: series.contrast,
     ...(series.warning ? { warning: series.warning } : {}),
   };
   if (series.skipped)
@@ -173,24 +202,42 @@ async function predictSeries(detector: Detector, series: SeriesInput, camFolder?
     series.slices,
     camFolder ? batch => writeOverlays(camFolder, batch, detector.model) : undefined
   );
-  const { threshold } = detector.card;
-  const probability = Math.max(...probabilities);
+  const point = seriesOperatingPoint(detector.card, series);
+  // Every slice has its probability: the series is complete.
+  const decision = seriesDecision(
+    probabilities.map(probability => ({ probability })),
+    point
+  )!;
   return {
     ...base,
-    probability,
-    positive: probability >= threshold,
+    probability: decision.probability,
+    threshold: decision.threshold,
+    positive: decision.positive,
+    ...(decision.positive === null ? { verdictWithheld: decision.withheldReason } : {}),
     instances: series.slices.map((slice, n) => ({
       ...slice.key,
       probability: probabilities[n],
-      positive: probabilities[n] >= threshold,
+      positive: decision.positive === null ? null : probabilities[n] >= decision.threshold,
     })),
   };
 }
 
-async function readSeries(path: string): Promise<SeriesInput[]> {
+/** The series' operating point; for an unknown contrast, the reason says how to give it. */
+function seriesOperatingPoint(card: EngineModelCard, series: SeriesInput): OperatingPoint {
+  const point = operatingPoint(card, series.contrast);
+  return !point.verdict && series.unknownContrastReason
+    ? { ...point, reason: series.unknownContrastReason }
+    : point;
+}
+
+async function readSeries(path: string, niftiContrast?: VerdictContrast): Promise<SeriesInput[]> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new PredictInputError(`${path} does not exist.`);
-  if (info.isFile() && /\.nii(\.gz)?$/i.test(path)) return [await niftiSeries(path)];
+  if (info.isFile() && /\.nii(\.gz)?$/i.test(path)) return [await niftiSeries(path, niftiContrast)];
+  if (niftiContrast)
+    throw new PredictInputError(
+      '--contrast is for a NIfTI volume: a DICOM series is classified by its own attributes.'
+    );
   const files = info.isDirectory() ? await listFiles(path) : [path];
   const reader = new DicomSeriesReader();
   for (const file of files) reader.add(await readFile(file));
@@ -220,8 +267,7 @@ export class DicomSeriesReader {
     const entry = this.bySeries.get(uid) ?? {
       description: String(dataset.SeriesDescription ?? ''),
       modality: String(dataset.Modality ?? ''),
-      orientation: numbers(dataset.ImageOrientationPatient),
-      contrast: classifyContrast(dataset as SeriesAttributes),
+      attributes: dataset as SeriesAttributes,
       slices: [],
       problems: [],
     };
@@ -243,16 +289,18 @@ export class DicomSeriesReader {
 interface SeriesFiles {
   description: string;
   modality: string;
-  orientation?: number[];
-  contrast: Contrast;
+  /** What classifies the series: its first file's description, sequence, timings, orientation. */
+  attributes: SeriesAttributes;
   slices: Slice[];
   problems: string[];
 }
 
 function seriesInput(uid: string, entry: SeriesFiles): SeriesInput {
+  const { contrast, plane } = classifySeries(entry.attributes);
   const base = {
     seriesInstanceUID: uid,
     seriesDescription: entry.description,
+    contrast,
     slices: entry.slices.sort((a, b) => a.position - b.position),
     unreadable: entry.problems,
   };
@@ -267,13 +315,9 @@ function seriesInput(uid: string, entry: SeriesFiles): SeriesInput {
       ...base,
       skipped: `series ${uid} has no usable image: ${entry.problems[0] ?? 'no pixel data'}`,
     };
-  const plane = classifySeries({
-    Modality: 'MR',
-    ImageOrientationPatient: entry.orientation,
-  }).plane;
   if (plane !== 'axial')
     return { ...base, slices: [], skipped: `series ${uid} is not axial (plane: ${plane})` };
-  return entry.contrast === 'other' ? { ...base, warning: NOT_T2_OR_FLAIR } : base;
+  return contrast === 'other' ? { ...base, warning: NOT_T2_OR_FLAIR } : base;
 }
 
 type Dataset = Record<string, unknown>;
@@ -320,8 +364,11 @@ function dicomSlice(parsed: ReturnType<typeof parseDicom>, dataset: Dataset): Sl
   };
 }
 
+const NIFTI_CONTRAST_UNKNOWN =
+  'No verdict: a NIfTI volume does not say its contrast; give it with --contrast FLAIR or --contrast T2.';
+
 /** The axial slices of a NIfTI volume: the voxel axis closest to superior–inferior is the slice axis. */
-async function niftiSeries(path: string): Promise<SeriesInput> {
+async function niftiSeries(path: string, contrast?: VerdictContrast): Promise<SeriesInput> {
   let volume;
   try {
     volume = readNifti(await readFile(path));
@@ -364,6 +411,9 @@ async function niftiSeries(path: string): Promise<SeriesInput> {
   });
   return {
     seriesDescription: path.split('/').pop() ?? path,
+    ...(contrast
+      ? { contrast }
+      : { contrast: 'other', unknownContrastReason: NIFTI_CONTRAST_UNKNOWN }),
     slices: slices.sort((a, b) => a.position - b.position),
     unreadable: [],
   };
@@ -382,6 +432,11 @@ function naturalized(metadata: Record<string, { Value?: unknown[] }>): Dataset {
   const TAGS: Record<string, string> = {
     '00080060': 'Modality',
     '0008103E': 'SeriesDescription',
+    '00180024': 'SequenceName',
+    '00180020': 'ScanningSequence',
+    '00180080': 'RepetitionTime',
+    '00180081': 'EchoTime',
+    '00180082': 'InversionTime',
     '00200013': 'InstanceNumber',
     '00200032': 'ImagePositionPatient',
     '00200037': 'ImageOrientationPatient',
@@ -441,24 +496,35 @@ function heatOverlay(image: Float32Array, heat: Float32Array, size: number): Uin
   return encodePng(size, size, rgb, 3);
 }
 
+interface SeriesPrediction {
+  seriesDescription: string;
+  probability: number | null;
+  threshold?: number;
+  positive: boolean | null;
+  verdictWithheld?: string;
+  skipped?: string;
+  warning?: string;
+  instances: unknown[];
+}
+
 function humanReadable(document: {
   model: { name: string; version: string };
-  series: Array<{
-    seriesDescription: string;
-    probability: number | null;
-    positive: boolean | null;
-    skipped?: string;
-    warning?: string;
-    instances: unknown[];
-  }>;
+  series: SeriesPrediction[];
 }): string {
   const lines = [`Model ${document.model.name} ${document.model.version}`];
   for (const series of document.series) {
+    const name = series.seriesDescription || '(no description)';
     lines.push(
-      series.skipped
-        ? `${series.seriesDescription || '(no description)'}: skipped, ${series.skipped}`
-        : `${series.seriesDescription || '(no description)'}: ${series.positive ? 'TUBERS SUSPECTED' : 'no tuber found'} (highest slice probability ${series.probability!.toFixed(3)}, ${series.instances.length} slices)${series.warning ? `; WARNING: ${series.warning}` : ''}`
+      series.skipped ? `${name}: skipped, ${series.skipped}` : `${name}: ${outcome(series)}`
     );
   }
   return lines.join('\n');
+}
+
+/** The verdict, or the reason there is none, with the numbers behind it. */
+function outcome(series: SeriesPrediction): string {
+  const verdict =
+    series.verdictWithheld ?? (series.positive ? 'TUBERS SUSPECTED' : 'no tuber found');
+  const figures = `highest slice probability ${series.probability!.toFixed(3)}, threshold ${series.threshold!.toFixed(3)}, ${series.instances.length} slices`;
+  return `${verdict} (${figures})${series.warning ? `; WARNING: ${series.warning}` : ''}`;
 }

@@ -7,6 +7,7 @@ import { DicomwebClient, DicomwebError } from '../../extension/src/core/dicomweb
 import { searchAll } from '../../extension/src/core/dicomweb/pagedSearch';
 import {
   formatResultRow,
+  hasResult,
   RESULTS_CSV_HEADER,
   type ResultRow,
   type ResultStatus,
@@ -25,8 +26,10 @@ export const BATCH_USAGE = `Usage: tuberlens batch --dicomweb <url> (--study <ui
                       [--concurrency 2] [--model <folder>] [--user <name> --password <password>]
 
   Runs the tuber detector and Grad-CAM on one series per study of a PACS (DICOMweb): the axial
-  FLAIR series, else the axial T2 one. --study (repeatable) names the studies, --all takes every MR
-  study. One CSV row per study is written to --out as the study finishes (docs/results-format.md).
+  FLAIR series, else the axial T2 one, at the model card's operating point for its contrast: where
+  the model is not validated for the contrast, the result has its probabilities and no verdict, with
+  the reason. --study (repeatable) names the studies, --all takes every MR study. One CSV row per
+  study is written to --out as the study finishes (docs/results-format.md).
   --store stores each result in the PACS: a DICOM SEG of the tuber regions and a Comprehensive SR of
   the probabilities and the model. A study whose result the PACS holds for this model version is
   read back, not analysed again, so a batch can be run again or resumed after a crash.
@@ -179,13 +182,26 @@ function progressLine(rows: readonly ResultRow[], total: number, started: number
   return `${bar} ${rows.length}/${total} studies, ${seconds} s${last ? `; ${last.studyInstanceUID} ${last.status}` : ''}`;
 }
 
-function summary(rows: readonly ResultRow[], options: BatchOptions, started: number): string {
+/** The line printed when the batch is done. */
+export function summary(
+  rows: readonly ResultRow[],
+  options: Pick<BatchOptions, 'store' | 'out'>,
+  started: number
+): string {
   const count = (status: ResultStatus) => rows.filter(row => row.status === status).length;
   const seconds = Math.round((Date.now() - started) / 1000);
   const done = options.store ? `${count('stored')} stored` : `${count('analysed')} analysed`;
   return (
     `${rows.length} ${rows.length === 1 ? 'study' : 'studies'} in ${seconds} s: ${done}, ` +
-    `${count('already-stored')} already stored, ${count('no-series')} without T2/FLAIR, ` +
-    `${count('failed')} failed; results in ${options.out}`
+    `${count('already-stored')} already stored${withoutVerdict(rows)}, ` +
+    `${count('no-series')} without T2/FLAIR, ${count('failed')} failed; results in ${options.out}`
   );
+}
+
+/** Results without a verdict and their contrasts: not failures, but no answer either; '' when none. */
+function withoutVerdict(rows: readonly ResultRow[]): string {
+  const withheld = rows.filter(row => hasResult(row) && row.positive === null);
+  if (withheld.length === 0) return '';
+  const contrasts = [...new Set(withheld.map(row => row.contrast ?? 'other'))].join(', ');
+  return `, ${withheld.length} without verdict (${contrasts} series)`;
 }

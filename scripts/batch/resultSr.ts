@@ -1,8 +1,8 @@
 /**
  * A TuberLens result as a DICOM Comprehensive SR: the model identity, the analysed series, the
- * threshold, the series probability and verdict, one probability per slice referencing its image, and
- * a reference to the SEG of the tuber regions. readStoredResult (extension/src/core/results) reads it
- * back; docs/results-format.md draws the content tree.
+ * threshold, the series probability and verdict (or why there is none), one probability per slice
+ * referencing its image, and a reference to the SEG of the tuber regions. readStoredResult
+ * (extension/src/core/results) reads it back; docs/results-format.md draws the content tree.
  */
 import { stringValue } from '../../extension/src/core/dicomweb/dicomJson';
 import {
@@ -59,7 +59,6 @@ export function resultSrBytes(result: StoredResult, source: DicomJson): Uint8Arr
 }
 
 function content(result: StoredResult, sourceClass: string): Dataset[] {
-  const verdict = result.positive ? SR_CODES.positive : SR_CODES.negative;
   return [
     textItem(SR_CODES.algorithmName, result.model.name),
     textItem(SR_CODES.algorithmVersion, result.model.version),
@@ -68,12 +67,7 @@ function content(result: StoredResult, sourceClass: string): Dataset[] {
     ...(result.contrast ? [textItem(SR_CODES.contrast, result.contrast)] : []),
     numberItem(SR_CODES.threshold, result.threshold),
     numberItem(SR_CODES.seriesProbability, result.probability),
-    {
-      RelationshipType: 'CONTAINS',
-      ValueType: 'CODE',
-      ConceptNameCodeSequence: [codeItem(SR_CODES.verdict)],
-      ConceptCodeSequence: [codeItem(verdict)],
-    },
+    verdictItem(result),
     ...result.slices.map(slice => sliceItem(slice, sourceClass)),
     {
       RelationshipType: 'CONTAINS',
@@ -82,6 +76,18 @@ function content(result: StoredResult, sourceClass: string): Dataset[] {
       ReferencedSOPSequence: [reference(SEGMENTATION_STORAGE, result.segSopInstanceUID)],
     },
   ];
+}
+
+/** The verdict as a code, or the reason the model gives none as text. */
+function verdictItem({ positive, withheldReason }: StoredResult): Dataset {
+  if (positive === null)
+    return textItem(SR_CODES.verdictWithheld, withheldReason ?? 'No verdict for this series.');
+  return {
+    RelationshipType: 'CONTAINS',
+    ValueType: 'CODE',
+    ConceptNameCodeSequence: [codeItem(SR_CODES.verdict)],
+    ConceptCodeSequence: [codeItem(positive ? SR_CODES.positive : SR_CODES.negative)],
+  };
 }
 
 /** A slice's probability, inferred from its image, with the image's instance number. */

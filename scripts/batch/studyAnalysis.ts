@@ -8,6 +8,7 @@ import {
   type DicomJson,
 } from '../../extension/src/core/dicomweb/dicomJson';
 import type { DicomwebClient } from '../../extension/src/core/dicomweb/dicomwebClient';
+import { operatingPoint } from '../../extension/src/core/operatingPoint';
 import {
   emptyResultRow,
   resultColumns,
@@ -15,6 +16,7 @@ import {
 } from '../../extension/src/core/results/resultsCsv';
 import type { StoredResult } from '../../extension/src/core/results/storedResult';
 import { findStoredResults } from '../../extension/src/core/results/storedResultSearch';
+import { seriesDecision } from '../../extension/src/core/seriesReport';
 import { heatOnImage, regionMask, sliceHeat } from '../../extension/src/core/tuberRegions';
 import { detectSlices, DicomSeriesReader, type Detector, type Slice } from '../predict';
 import { derivedUids } from './derivedObjects';
@@ -151,7 +153,10 @@ async function retrieveSlices(
   return input.slices;
 }
 
-/** The series' result and each slice's tuber regions, made as the viewer makes them. */
+/**
+ * The series' result at its contrast's operating point (no verdict, with the reason, where the model
+ * is not validated for the contrast) and each slice's tuber regions, made as the viewer makes them.
+ */
 async function analyse(
   detector: Detector,
   studyInstanceUID: string,
@@ -159,12 +164,16 @@ async function analyse(
   slices: Slice[]
 ): Promise<{ result: StoredResult; masks: Uint8Array[] }> {
   const { probabilities, gradCams } = await detectSlices(detector, slices);
-  const { name, version, threshold } = detector.card;
+  // Every slice has its probability: the series is complete.
+  const decision = seriesDecision(
+    probabilities.map(probability => ({ probability })),
+    operatingPoint(detector.card, series.contrast)
+  )!;
+  const { name, version } = detector.card;
   const model = { name, version, sha256: detector.sha256 };
   const masks = slices.map((slice, n) =>
-    regionMask(heatOnImage(sliceHeat(gradCams[n], probabilities[n], slice)), threshold)
+    regionMask(heatOnImage(sliceHeat(gradCams[n], probabilities[n], slice)), decision.threshold)
   );
-  const probability = Math.max(...probabilities);
   const sr = derivedUids('sr', series.seriesInstanceUID, model);
   const seg = derivedUids('seg', series.seriesInstanceUID, model);
   const result: StoredResult = {
@@ -173,9 +182,10 @@ async function analyse(
     seriesDescription: series.seriesDescription,
     ...(series.contrast === 'other' ? {} : { contrast: series.contrast }),
     model,
-    threshold,
-    probability,
-    positive: probability >= threshold,
+    threshold: decision.threshold,
+    probability: decision.probability,
+    positive: decision.positive,
+    ...(decision.positive === null ? { withheldReason: decision.withheldReason } : {}),
     slices: slices.map((slice, n) => {
       const metadata = sourceOf(slice);
       const instanceNumber = numberValue(metadata, TAG.InstanceNumber);

@@ -1,6 +1,6 @@
 /**
  * What `tuberlens report` says about a results CSV: counts by status, the results of each model version
- * and, given truth labels, the study-level metrics of each version.
+ * and, given truth labels, the study-level metrics of each version, on the results with a verdict.
  */
 import {
   bootstrapIntervals,
@@ -13,6 +13,10 @@ import {
   type RocPoint,
 } from '../../models/pipeline/evaluation/metrics';
 import {
+  SERIES_VERDICT_CONTRASTS,
+  type VerdictContrast,
+} from '../../extension/src/core/operatingPoint';
+import {
   hasResult,
   RESULT_STATUSES,
   type ResultRow,
@@ -21,31 +25,44 @@ import {
 
 export const BOOTSTRAP_RESAMPLES = 2000;
 
-/** A row with a result: readResultsCsv guarantees these columns where hasResult holds. */
+/**
+ * A row with a result: readResultsCsv guarantees these columns where hasResult holds. `positive` is
+ * null where the model gave no verdict for the series (see operatingPoint.ts; `message` says why).
+ */
 export type RowWithResult = ResultRow & {
   probability: number;
-  positive: boolean;
+  positive: boolean | null;
   threshold: number;
 };
 
+export type RowWithVerdict = RowWithResult & { positive: boolean };
+
+export function hasVerdict(row: RowWithResult): row is RowWithVerdict {
+  return row.positive !== null;
+}
+
 /**
  * The results of one model version at one threshold. Results of different versions are never pooled:
- * their probabilities need not be comparable, nor their thresholds equal.
+ * their probabilities need not be comparable, nor their thresholds equal. A model card's series
+ * thresholds differ by contrast, so its FLAIR and T2 results fall into groups of their own.
  */
 export interface ModelGroup {
   name: string;
   version: string;
   threshold: number;
+  /** The contrasts of the analysed series, FLAIR first. */
+  contrasts: VerdictContrast[];
+  /** Those without a verdict included: they are listed, never counted as negative. */
   results: RowWithResult[];
   /** Present when truth labels were given. */
   evaluation?: GroupEvaluation;
 }
 
 export interface GroupEvaluation {
-  /** Results with a label: what the metrics rest on. */
+  /** Results with a verdict and a label: what the metrics rest on. */
   labelled: number;
   labelledPositive: number;
-  /** Results without a label, left out of the metrics. */
+  /** Results with a verdict but without a label, left out of the metrics. */
   unlabelled: number;
   metrics: Record<MetricName, Interval>;
   confusion: ConfusionMatrix;
@@ -90,22 +107,29 @@ function modelGroups(rows: ResultRow[]): ModelGroup[] {
       name: row.modelName,
       version: row.modelVersion,
       threshold: row.threshold,
+      contrasts: [],
       results: [],
     };
     group.results.push(row);
     groups.set(key, group);
   }
+  for (const group of groups.values()) group.contrasts = contrastsOf(group.results);
   return [...groups.values()];
 }
 
+function contrastsOf(rows: readonly ResultRow[]): VerdictContrast[] {
+  return SERIES_VERDICT_CONTRASTS.filter(contrast => rows.some(row => row.contrast === contrast));
+}
+
 function evaluateGroup(group: ModelGroup, labels: Map<string, boolean>): GroupEvaluation {
-  const predictions: Prediction[] = group.results
+  const decided = group.results.filter(hasVerdict);
+  const predictions: Prediction[] = decided
     .filter(row => labels.has(row.studyInstanceUID))
     .map(row => ({ probability: row.probability, positive: labels.get(row.studyInstanceUID)! }));
   return {
     labelled: predictions.length,
     labelledPositive: predictions.filter(p => p.positive).length,
-    unlabelled: group.results.length - predictions.length,
+    unlabelled: decided.length - predictions.length,
     // Each study is one resampling unit.
     metrics: bootstrapIntervals(
       predictions.map(prediction => [prediction]),

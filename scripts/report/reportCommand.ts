@@ -4,8 +4,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CsvError } from '../../extension/src/core/csv';
 import { RESULT_STATUSES } from '../../extension/src/core/results/resultsCsv';
-import { summariseCohort, type CohortSummary } from './cohortSummary';
-import { renderReportHtml } from './reportHtml';
+import { hasVerdict, summariseCohort, type CohortSummary } from './cohortSummary';
+import { groupName, renderReportHtml } from './reportHtml';
 import { readResultsCsv } from './resultsCsv';
 import { readTruthLabels } from './truthLabels';
 
@@ -15,8 +15,9 @@ export const REPORT_USAGE = `Usage: tuberlens report <results.csv> [--truth labe
   studies by status, failures, the probability histogram, flagged slices per study and a table of the
   studies. --truth (columns study_instance_uid,label) adds the study-level sensitivity, specificity,
   PPV, NPV, F1, accuracy and AUC with 95 % bootstrap intervals, the confusion matrix and the ROC curve,
-  beside the 2020 paper's figures. Results of different model versions are reported apart, never
-  pooled. Exit 2 with a one-line reason for input it cannot use.`;
+  beside the 2020 paper's figures. Results of different model versions (and contrasts read at their
+  own thresholds) are reported apart, never pooled; results without a verdict are listed and left
+  out of the metrics. Exit 2 with a one-line reason for input it cannot use.`;
 
 /** Input the command cannot use: one line on stderr, exit code 2. */
 export class ReportInputError extends Error {}
@@ -86,16 +87,23 @@ function oneLineSummary({ rows, statusCounts, groups }: CohortSummary): string {
   const statuses = RESULT_STATUSES.filter(status => statusCounts[status] > 0)
     .map(status => `${statusCounts[status]} ${status}`)
     .join(', ');
-  const positives = groups.flatMap(group => group.results).filter(row => row.positive).length;
+  const results = groups.flatMap(group => group.results);
+  const positives = results.filter(row => row.positive).length;
+  const withheld = results.filter(row => !hasVerdict(row)).length;
   const studies = `${rows.length} ${rows.length === 1 ? 'study' : 'studies'}`;
-  const parts = [`${studies} (${statuses || 'none'}), ${positives} called positive`];
-  if (groups.length > 1) parts.push(`${groups.length} model versions, reported apart`);
-  for (const { name, version, evaluation } of groups) {
-    if (!evaluation) continue;
+  const parts = [
+    `${studies} (${statuses || 'none'}), ${positives} called positive` +
+      (withheld ? `, ${withheld} without verdict` : ''),
+  ];
+  if (groups.length > 1)
+    parts.push(`${groups.length} model versions or thresholds, reported apart`);
+  for (const group of groups) {
+    const { evaluation } = group;
+    if (!evaluation || !group.results.some(hasVerdict)) continue;
     const { sensitivity, specificity, auc } = evaluation.metrics;
     const figure = (value: number) => (Number.isNaN(value) ? 'n/a' : value.toFixed(3));
     parts.push(
-      `${name} ${version}: sensitivity ${figure(sensitivity.estimate)}, specificity ${figure(specificity.estimate)}, AUC ${figure(auc.estimate)} on ${evaluation.labelled} labelled studies`
+      `${groupName(group)}: sensitivity ${figure(sensitivity.estimate)}, specificity ${figure(specificity.estimate)}, AUC ${figure(auc.estimate)} on ${evaluation.labelled} labelled studies`
     );
   }
   return `${parts.join('; ')}.`;

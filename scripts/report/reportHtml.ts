@@ -13,10 +13,12 @@ import {
 } from '../../models/pipeline/evaluation/report';
 import {
   BOOTSTRAP_RESAMPLES,
+  hasVerdict,
   type CohortSummary,
   type GroupEvaluation,
   type LabelCoverage,
   type ModelGroup,
+  type RowWithResult,
 } from './cohortSummary';
 import {
   RESULT_STATUSES,
@@ -139,6 +141,7 @@ ${failures}`;
 
 function groupSection(group: ModelGroup): string {
   const positives = group.results.filter(row => row.positive).length;
+  const withheld = group.results.filter(row => !hasVerdict(row));
   const histogram = probabilityHistogramSvg(
     group.results.map(row => row.probability),
     group.threshold,
@@ -148,14 +151,24 @@ function groupSection(group: ModelGroup): string {
 <h2>Results of ${escapeXml(groupName(group))}</h2>
 <p>${count(group.results.length, 'study', 'studies')} with a result, ${positives} called positive (tubers
 suspected: series probability ≥ ${thresholdText(group.threshold)}).</p>
+${withheld.length ? withoutVerdictNote(withheld) : ''}
 <div class="figures">
 ${histogram}
 ${flaggedSlicesChart(group)}
 </div>
 <p class="note">Flagged slices: slices with probability ≥ the threshold. Red bars: studies called
-positive; blue: negative.</p>
+positive; blue: negative${withheld.length ? ' or without verdict' : ''}.</p>
 ${group.evaluation ? evaluationSection(group, group.evaluation) : ''}
 </section>`;
+}
+
+/** How many results have no verdict and why: never negatives, so outside the metrics. */
+function withoutVerdictNote(withheld: readonly RowWithResult[]): string {
+  const reasons = [...new Set(withheld.map(row => row.message).filter(Boolean))];
+  const why = reasons.length ? ` ${reasons.map(escapeXml).join(' ')}` : '';
+  return `<p class="warning">${count(withheld.length, 'study has', 'studies have')} a probability but no verdict: the
+model is not validated for their series, so they are listed as "no verdict" and left out of the
+metrics, confusion matrix and ROC curve.${why}</p>`;
 }
 
 function flaggedSlicesChart(group: ModelGroup): string {
@@ -167,7 +180,7 @@ function flaggedSlicesChart(group: ModelGroup): string {
     rows.map((row, n) => ({
       label: labels[n],
       value: row.flaggedSlices!,
-      highlighted: row.positive,
+      highlighted: row.positive === true,
     })),
     { title: 'Flagged slices per study', valueLabel: 'flagged slices' }
   );
@@ -188,8 +201,11 @@ function shorten(label: string): string {
 
 function evaluationSection(group: ModelGroup, evaluation: GroupEvaluation): string {
   const { labelled, labelledPositive, unlabelled, metrics, confusion, roc } = evaluation;
-  if (labelled === 0)
-    return '<h3>Against the truth labels</h3>\n<p class="warning">No result of this model has a truth label: no metrics.</p>';
+  const withheld = group.results.filter(row => !hasVerdict(row)).length;
+  if (labelled === 0) {
+    const why = withheld === group.results.length ? 'a verdict' : 'a truth label';
+    return `<h3>Against the truth labels</h3>\n<p class="warning">No result of this model has ${why}: no metrics.</p>`;
+  }
   const bothClasses = labelledPositive > 0 && labelledPositive < labelled;
   const rows = METRIC_NAMES.map(
     name =>
@@ -207,7 +223,7 @@ function evaluationSection(group: ModelGroup, evaluation: GroupEvaluation): stri
   ].filter(Boolean);
   return `<h3>Against the truth labels</h3>
 <p>The metrics rest on ${count(labelled, 'labelled study', 'labelled studies')} (${labelledPositive} TSC, ${labelled - labelledPositive} control).
-${count(unlabelled, 'result')} without a label ${unlabelled === 1 ? 'is' : 'are'} left out. A study is called
+${count(unlabelled, 'result')} without a label ${unlabelled === 1 ? 'is' : 'are'} left out${withheld ? `, and ${count(withheld, 'result')} without a verdict` : ''}. A study is called
 positive when its series probability reaches the threshold.</p>
 ${warnings.map(warning => `<p class="warning">${warning}</p>`).join('\n')}
 <div class="figures">
@@ -274,7 +290,7 @@ function studyRow(row: ResultRow, columns: StudyColumns): string {
     `<td>${escapeXml(formatDate(row.studyDate))}</td>`,
     `<td>${escapeXml(series)}${row.contrast ? ` (${row.contrast})` : ''}</td>`,
     `<td class="number">${row.probability?.toFixed(3) ?? ''}</td>`,
-    `<td${row.positive ? ' class="positive"' : ''}>${verdict(row)}</td>`,
+    verdictCell(row),
     `<td class="number">${row.slices === undefined ? '' : `${row.flaggedSlices ?? '?'} / ${row.slices}`}</td>`,
     ...(columns.model ? [`<td>${escapeXml(`${row.modelName} ${row.modelVersion}`)}</td>`] : []),
     ...(columns.truth ? [`<td>${truth === undefined ? '' : truth ? 'TSC' : 'control'}</td>`] : []),
@@ -282,13 +298,26 @@ function studyRow(row: ResultRow, columns: StudyColumns): string {
   return `<tr>${cells.join('')}</tr>`;
 }
 
+/** The verdict; where there is none, the reason shows on hover. */
+function verdictCell(row: ResultRow): string {
+  const attribute = row.positive
+    ? ' class="positive"'
+    : row.positive === null && row.message
+      ? ` title="${escapeXml(row.message)}"`
+      : '';
+  return `<td${attribute}>${verdict(row)}</td>`;
+}
+
 function verdict(row: ResultRow): string {
+  if (row.positive === null) return 'no verdict';
   if (row.positive !== undefined) return row.positive ? 'tubers suspected' : 'no tuber found';
   return VERDICTS_WITHOUT_RESULT[row.status] ?? '';
 }
 
-function groupName({ name, version, threshold }: ModelGroup): string {
-  return `${name || '(unnamed model)'} ${version}, threshold ${thresholdText(threshold)}`;
+/** The contrasts are named because a model's series thresholds differ by contrast: one version, two groups. */
+export function groupName({ name, version, threshold, contrasts }: ModelGroup): string {
+  const series = contrasts.length ? `, ${contrasts.join(' and ')} series` : '';
+  return `${name || '(unnamed model)'} ${version}${series}, threshold ${thresholdText(threshold)}`;
 }
 
 /** Thresholds are stored at full float precision; three decimals say the same to a reader. */

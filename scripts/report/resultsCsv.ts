@@ -84,8 +84,9 @@ function resultRow(field: (column: ResultsCsvColumn) => string, rowNumber: numbe
     message: field('message'),
   };
   if (row.studyInstanceUID === '') throw fail('study_instance_uid is empty');
-  const incomplete = [row.probability, row.positive, row.threshold].includes(undefined);
-  if (hasResult(row) && incomplete)
-    throw fail(`status ${row.status} needs probability, positive and threshold`);
-  return row;
+  if (!hasResult(row)) return row;
+  if (row.probability === undefined || row.threshold === undefined)
+    throw fail(`status ${row.status} needs probability and threshold`);
+  // A result with an empty positive is one the model gave no verdict for (message: why).
+  return { ...row, positive: row.positive ?? null };
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { cohortCsv } from '../core/cohort/cohortCsv';
-import type { Cohort, CohortRow, Verdict } from '../core/cohort/cohortRows';
+import { VERDICTS, type Cohort, type CohortRow, type Verdict } from '../core/cohort/cohortRows';
 import {
   cellText,
   COHORT_COLUMNS,
@@ -27,12 +27,7 @@ export interface CohortPageProps {
 type Loading =
   { phase: 'loading' } | { phase: 'failed'; message: string } | { phase: 'loaded'; cohort: Cohort };
 
-const VERDICT_FILTERS: Array<CohortFilter['verdict']> = [
-  'all',
-  'positive',
-  'negative',
-  'not-analysed',
-];
+const VERDICT_FILTERS: Array<CohortFilter['verdict']> = ['all', ...VERDICTS];
 
 /** Every study of the PACS with its stored TuberLens result: sortable, filterable, saved as CSV. */
 export function CohortPage({ loadCohort, studyUrl, studyListUrl }: CohortPageProps) {
@@ -235,6 +230,7 @@ function SortableHeader({
 const VERDICT_STYLES: Record<Verdict, keyof typeof styles> = {
   positive: 'positive',
   negative: 'negative',
+  'no-verdict': 'warning',
   'not-analysed': 'muted',
 };
 
@@ -262,6 +258,7 @@ function CohortTableRow({
               : styles.cell
           }
           data-cy={`tuberlens-cohort-cell-${id}`}
+          title={id === 'verdict' ? row.stored?.result.withheldReason : undefined}
         >
           {cellText(row, id)}
           {id === 'model' && note && (
@@ -286,7 +283,8 @@ function CohortTableRow({
 
 function summary(all: readonly CohortRow[], shown: readonly CohortRow[]): string {
   const count = (verdict: Verdict) => all.filter(row => row.verdict === verdict).length;
-  const counts = `${count('positive')} positive, ${count('negative')} negative, ${count('not-analysed')} not analysed`;
+  const withoutVerdict = count('no-verdict') ? `, ${count('no-verdict')} without verdict` : '';
+  const counts = `${count('positive')} positive, ${count('negative')} negative${withoutVerdict}, ${count('not-analysed')} not analysed`;
   const showing = shown.length === all.length ? '' : `; ${shown.length} shown`;
   return `${all.length} ${all.length === 1 ? 'study' : 'studies'}: ${counts}${showing}.`;
 }

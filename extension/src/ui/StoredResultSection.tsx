@@ -43,6 +43,7 @@ export function StoredResultSection({ storedResults }: { storedResults: StoredRe
             probability={chosen.result.probability}
             threshold={chosen.result.threshold}
             thresholdName="the threshold it was stored with"
+            withheldReason={chosen.result.withheldReason}
             testId="tuberlens-stored-verdict"
             probabilityTestId="tuberlens-stored-probability"
           />

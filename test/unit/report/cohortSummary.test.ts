@@ -1,6 +1,6 @@
 import { emptyResultRow } from '../../../extension/src/core/results/resultsCsv';
 import { summariseCohort } from '../../../scripts/report/cohortSummary';
-import { KNOWN_COHORT, resultRow, rowWithoutResult } from './fixtures';
+import { KNOWN_COHORT, resultRow, rowWithoutResult, withheldRow } from './fixtures';
 
 const labelsOf = (entries: Array<[string, boolean]>) => new Map(entries);
 
@@ -75,13 +75,43 @@ describe('summariseCohort', () => {
     ];
     const summary = summariseCohort(rows, labelsOf([...cohortLabels, ['7.1', true]]));
     expect(
-      summary.groups.map(group => [group.version, group.threshold, group.results.length])
+      summary.groups.map(group => [
+        group.version,
+        group.threshold,
+        group.contrasts,
+        group.results.length,
+      ])
     ).toEqual([
-      ['1.0.0', 0.5, 10],
-      ['2.0.0', 0.7, 1],
+      ['1.0.0', 0.5, ['FLAIR'], 10],
+      ['2.0.0', 0.7, ['FLAIR'], 1],
     ]);
     expect(summary.groups[1].evaluation!.labelled).toBe(1);
     expect(summary.groups[1].evaluation!.metrics.specificity.estimate).toBeNaN();
+  });
+
+  it('lists results without a verdict, apart by threshold and contrast, and leaves them out of the metrics', () => {
+    const rows = [
+      ...cohortRows,
+      withheldRow({ studyInstanceUID: '7.1', probability: 0.95 }),
+      withheldRow({ studyInstanceUID: '7.2', probability: 0.05 }),
+      // A FLAIR threshold equal to the slice threshold: one group, both contrasts named.
+      withheldRow({ studyInstanceUID: '7.3', threshold: 0.5 }),
+    ];
+    const labels = labelsOf([...cohortLabels, ['7.1', false], ['7.2', true], ['7.3', false]]);
+    const [flair, t2] = summariseCohort(rows, labels).groups;
+    expect(flair.contrasts).toEqual(['FLAIR', 'T2']);
+    expect(flair.results).toHaveLength(11);
+    expect([flair.evaluation!.labelled, flair.evaluation!.unlabelled]).toEqual([10, 0]);
+    expect(flair.evaluation!.confusion).toEqual({
+      truePositives: 3,
+      falsePositives: 1,
+      trueNegatives: 5,
+      falseNegatives: 1,
+    });
+    expect(t2).toMatchObject({ threshold: 0.3, contrasts: ['T2'] });
+    expect(t2.results.map(row => row.positive)).toEqual([null, null]);
+    expect(t2.evaluation!.labelled).toBe(0);
+    expect(Object.values(t2.evaluation!.confusion)).toEqual([0, 0, 0, 0]);
   });
 
   it('has no evaluation without labels', () => {

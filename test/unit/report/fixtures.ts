@@ -29,6 +29,21 @@ export function resultRow(changes: Partial<ResultRow> = {}): ResultRow {
   };
 }
 
+export const T2_WITHHELD_REASON =
+  'No verdict: tuber-net 1.0.0 is validated for FLAIR series only, not for T2 series.';
+
+/** A T2 result without a verdict, flagged at the slice threshold 0.3: the model is validated for FLAIR only. */
+export function withheldRow(changes: Partial<ResultRow> = {}): ResultRow {
+  return resultRow({
+    seriesDescription: 'AX T2 FSE',
+    contrast: 'T2',
+    positive: null,
+    threshold: 0.3,
+    message: T2_WITHHELD_REASON,
+    ...changes,
+  });
+}
+
 /** A study without a result: no series qualified, or the analysis failed. */
 export function rowWithoutResult(
   status: 'no-series' | 'failed',

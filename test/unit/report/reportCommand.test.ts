@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { formatResultsCsv } from '../../../extension/src/core/results/resultsCsv';
 import { ReportInputError, reportCommand } from '../../../scripts/report/reportCommand';
 import { makeTempDir, removeDir } from '../server/helpers';
-import { KNOWN_COHORT, labelsCsv, rowWithoutResult } from './fixtures';
+import { KNOWN_COHORT, labelsCsv, rowWithoutResult, withheldRow } from './fixtures';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const GOOD_RESULTS = formatResultsCsv([
@@ -47,10 +47,27 @@ describe('tuberlens report', () => {
     );
     expect(printed).toEqual([
       `Wrote ${out}`,
-      '11 studies (10 stored, 1 failed), 4 called positive; tuber-net 1.0.0: sensitivity 0.750, specificity 0.833, AUC 0.917 on 10 labelled studies.',
+      '11 studies (10 stored, 1 failed), 4 called positive; tuber-net 1.0.0, FLAIR series, threshold 0.500: sensitivity 0.750, specificity 0.833, AUC 0.917 on 10 labelled studies.',
     ]);
     expect(readFileSync(out, 'utf8')).toMatch(/^<!DOCTYPE html>[\s\S]*<\/html>\n$/);
     expect(readdirSync(inFolder('reports'))).toEqual(['cohort.html']);
+  });
+
+  it('counts the results without a verdict in its summary, with no metrics of their own', async () => {
+    writeInputs(
+      formatResultsCsv([
+        ...KNOWN_COHORT.map(({ row }) => row),
+        withheldRow({ studyInstanceUID: '7.1' }),
+      ])
+    );
+    const printed: string[] = [];
+    await reportCommand(
+      [inFolder('results.csv'), '--truth', inFolder('labels.csv'), '--out', inFolder('r.html')],
+      text => printed.push(text)
+    );
+    expect(printed[1]).toBe(
+      '11 studies (11 stored), 4 called positive, 1 without verdict; 2 model versions or thresholds, reported apart; tuber-net 1.0.0, FLAIR series, threshold 0.500: sensitivity 0.750, specificity 0.833, AUC 0.917 on 10 labelled studies.'
+    );
   });
 
   it.each([

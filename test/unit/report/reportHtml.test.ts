@@ -1,7 +1,7 @@
 import { summariseCohort } from '../../../scripts/report/cohortSummary';
 import { renderReportHtml } from '../../../scripts/report/reportHtml';
 import type { ResultRow } from '../../../extension/src/core/results/resultsCsv';
-import { KNOWN_COHORT, resultRow, rowWithoutResult } from './fixtures';
+import { KNOWN_COHORT, resultRow, rowWithoutResult, withheldRow } from './fixtures';
 
 const SOURCES = {
   resultsFile: 'results.csv',
@@ -34,7 +34,7 @@ describe('the HTML report', () => {
     expect(html).toContain('results.csv: 11 studies');
     expect(html).toContain('labels.csv: 10 labels; 0 of studies without a result');
     expect(html).toContain('2026-02-03T04:05:06.000Z');
-    expect(html).toContain('tuber-net 1.0.0, threshold 0.500: 10 results');
+    expect(html).toContain('tuber-net 1.0.0, FLAIR series, threshold 0.500: 10 results');
     expect(html).toContain('<td>failed</td><td class="number">1</td>');
     expect(html).toContain('study 7.1: the PACS answered 500');
   });
@@ -107,10 +107,29 @@ describe('the HTML report', () => {
       resultRow({ studyInstanceUID: '7.1', modelVersion: '2.0.0', threshold: 0.7 }),
     ]);
     expect(html).toContain('These results come from 2 model versions or thresholds');
-    expect(html).toContain('<h2>Results of tuber-net 1.0.0, threshold 0.500</h2>');
-    expect(html).toContain('<h2>Results of tuber-net 2.0.0, threshold 0.700</h2>');
+    expect(html).toContain('<h2>Results of tuber-net 1.0.0, FLAIR series, threshold 0.500</h2>');
+    expect(html).toContain('<h2>Results of tuber-net 2.0.0, FLAIR series, threshold 0.700</h2>');
     expect(html).toContain('<th>Model</th>');
     expect(render(cohortRows)).not.toContain('model versions or thresholds');
+  });
+
+  it('lists results without a verdict as such, says how many and why, and leaves them out of the metrics', () => {
+    const html = render([
+      ...cohortRows,
+      withheldRow({ studyInstanceUID: '7.1', patientId: 'P-T2-A' }),
+      withheldRow({ studyInstanceUID: '7.2', patientId: 'P-T2-B', probability: 0.1 }),
+    ]);
+    expect(html).toContain('<h2>Results of tuber-net 1.0.0, T2 series, threshold 0.300</h2>');
+    expect(html).toMatch(
+      /<p class="warning">2 studies have a probability but no verdict: [\s\S]*? left out of the\nmetrics, confusion matrix and ROC curve\. No verdict: tuber-net 1\.0\.0 is validated for FLAIR series only, not for T2 series\.<\/p>/
+    );
+    expect(html).toContain('No result of this model has a verdict: no metrics.');
+    expect(count(html, /<td title="No verdict: [^"]*">no verdict<\/td>/g)).toBe(2);
+    expect(html).not.toMatch(/P-T2-A.*no tuber found/);
+    // The FLAIR group's metrics are those of the ten FLAIR studies alone.
+    expect(html).toContain(
+      '<tr><th>TSC</th><td class="number">3</td><td class="number">1</td></tr>'
+    );
   });
 
   it('says so when no result has a label', () => {

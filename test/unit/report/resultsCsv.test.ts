@@ -8,7 +8,7 @@ import {
 } from '../../../extension/src/core/results/resultsCsv';
 import { readResultsCsv } from '../../../scripts/report/resultsCsv';
 import { storedResult } from '../extension/fakeStoredResults';
-import { resultRow, rowWithoutResult } from './fixtures';
+import { resultRow, rowWithoutResult, T2_WITHHELD_REASON, withheldRow } from './fixtures';
 
 const HEADER = RESULTS_CSV_COLUMNS.join(',');
 
@@ -34,10 +34,18 @@ describe('the results CSV', () => {
 
   it('reads the CSV the cohort view exports: stored results and studies not analysed', () => {
     const study = (uid: string) => ({ '0020000D': { vr: 'UI', Value: [uid] } });
+    const withheldReason = 'No verdict: tuber-net 1.0.0 is validated for FLAIR series only.';
     const exported = cohortCsv(
-      cohortRows([study('1.1'), study('1.2')], [storedResult({ studyInstanceUID: '1.1' })])
+      cohortRows(
+        [study('1.1'), study('1.2'), study('1.3')],
+        [
+          storedResult({ studyInstanceUID: '1.1' }),
+          storedResult({ studyInstanceUID: '1.3', positive: null, withheldReason }),
+        ]
+      )
     );
-    const [stored, notAnalysed] = readResultsCsv(exported);
+    const [stored, notAnalysed, withoutVerdict] = readResultsCsv(exported);
+    expect(withoutVerdict).toMatchObject({ positive: null, message: withheldReason });
     expect(stored).toMatchObject({ studyInstanceUID: '1.1', status: 'already-stored' });
     expect(stored.probability).toBeCloseTo(0.91);
     expect(notAnalysed).toMatchObject({
@@ -45,6 +53,17 @@ describe('the results CSV', () => {
       status: 'not-analysed',
       probability: undefined,
     });
+  });
+
+  it('reads a result with an empty positive as one without a verdict, never as negative', () => {
+    const rows = [
+      withheldRow({ studyInstanceUID: '1.2.1', probability: 0.8 }),
+      withheldRow({ studyInstanceUID: '1.2.2', status: 'already-stored' }),
+    ];
+    const csv = formatResultsCsv(rows);
+    expect(csv.split('\n')[1].split(',').slice(7, 11)).toEqual(['stored', '0.800000', '', '0.3']);
+    expect(readResultsCsv(csv)).toEqual(rows);
+    expect(readResultsCsv(csv)[0]).toMatchObject({ positive: null, message: T2_WITHHELD_REASON });
   });
 
   it('writes the probability with six decimals and the verdict as 1 or 0', () => {
@@ -89,7 +108,8 @@ describe('the results CSV', () => {
     ],
     [{ contrast: 'T1' }, 'row 2: contrast "T1" is none of (empty), FLAIR, T2'],
     [{ study_instance_uid: '' }, 'row 2: study_instance_uid is empty'],
-    [{ probability: '' }, 'row 2: status stored needs probability, positive and threshold'],
+    [{ probability: '' }, 'row 2: status stored needs probability and threshold'],
+    [{ threshold: '' }, 'row 2: status stored needs probability and threshold'],
   ])('rejects the row %j', (change, message) => {
     expect(() => readResultsCsv(csvWith(change))).toThrow(new CsvError(message));
   });

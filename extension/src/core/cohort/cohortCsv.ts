@@ -24,9 +24,10 @@ function resultRow(row: CohortRow): ResultRow {
     studyDescription: row.studyDescription,
   };
   if (!row.stored) return study;
+  const columns = resultColumns(row.stored.result, 'already-stored');
   return {
     ...study,
-    ...resultColumns(row.stored.result, 'already-stored'),
-    message: versionNote(row.stored) ?? '',
+    ...columns,
+    message: [columns.message, versionNote(row.stored)].filter(Boolean).join(' '),
   };
 }

@@ -6,7 +6,9 @@ import type { StoredResult } from '../results/storedResult';
 import { findStoredResults, type ResultArchive } from '../results/storedResultSearch';
 import { newestResult, type ChosenResult } from '../results/storedResultSummary';
 
-export type Verdict = 'positive' | 'negative' | 'not-analysed';
+/** 'no-verdict': a stored result the model gave no verdict for (see operatingPoint.ts). */
+export const VERDICTS = ['positive', 'negative', 'no-verdict', 'not-analysed'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 export interface CohortRow {
   studyInstanceUID: string;
@@ -60,7 +62,13 @@ export function cohortRows(studies: readonly DicomJson[], results: readonly Stor
       studyDate: stringValue(study, TAG.StudyDate) ?? '',
       studyDescription: stringValue(study, TAG.StudyDescription) ?? '',
       ...(stored ? { stored } : {}),
-      verdict: !stored ? 'not-analysed' : stored.result.positive ? 'positive' : 'negative',
+      verdict: verdictOf(stored?.result),
     };
   });
+}
+
+function verdictOf(result: StoredResult | undefined): Verdict {
+  if (!result) return 'not-analysed';
+  if (result.positive === null) return 'no-verdict';
+  return result.positive ? 'positive' : 'negative';
 }

@@ -1,6 +1,6 @@
 /** The cohort table's columns, as text, sorted and filtered. Framework-free. */
 import { flaggedSlices, modelLabel, resultTime } from '../results/storedResultSummary';
-import type { CohortRow, Verdict } from './cohortRows';
+import { VERDICTS, type CohortRow, type Verdict } from './cohortRows';
 
 export const COHORT_COLUMNS = [
   { id: 'patient', label: 'Patient' },
@@ -30,6 +30,7 @@ export interface CohortFilter {
 export const VERDICT_LABELS: Record<Verdict, string> = {
   positive: 'positive',
   negative: 'negative',
+  'no-verdict': 'no verdict',
   'not-analysed': 'not analysed',
 };
 
@@ -59,7 +60,7 @@ const CELLS: Record<CohortColumn, { text(row: CohortRow): string; key(row: Cohor
     },
     verdict: {
       text: row => VERDICT_LABELS[row.verdict],
-      key: row => ['positive', 'negative', 'not-analysed'].indexOf(row.verdict),
+      key: row => VERDICTS.indexOf(row.verdict),
     },
     flagged: {
       text: row =>

@@ -44,7 +44,7 @@ export const RESULT_STATUSES = [
 
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
-/** The statuses of a study with a result: a probability, a verdict and the threshold. */
+/** The statuses of a study with a result: a probability, a verdict or none, and the threshold. */
 const STATUSES_WITH_RESULT: readonly ResultStatus[] = ['stored', 'analysed', 'already-stored'];
 
 /** One study; text columns are '' when empty, number and boolean columns undefined. */
@@ -60,8 +60,9 @@ export interface ResultRow {
   status: ResultStatus;
   /** The highest slice probability. */
   probability: number | undefined;
-  /** null: a result without a verdict (see operatingPoint.ts); undefined: no result. */
+  /** null: a result without a verdict (operatingPoint.ts), `message` says why; undefined: no result. */
   positive: boolean | null | undefined;
+  /** The threshold the result was made at: its flagged slices' and, with a verdict, the verdict's. */
   threshold: number | undefined;
   slices: number | undefined;
   flaggedSlices: number | undefined;
@@ -71,6 +72,7 @@ export interface ResultRow {
   srSopInstanceUID: string;
   /** ISO 8601 UTC */
   processedAt: string;
+  /** Why a study failed, has no series, or has a result without a verdict. */
   message: string;
 }
 
@@ -103,7 +105,10 @@ export function emptyResultRow(studyInstanceUID: string, status: ResultStatus): 
   };
 }
 
-/** The columns a result fills; the SEG and SR UIDs only where the result is stored in the PACS. */
+/**
+ * The columns a result fills; the SEG and SR UIDs only where the result is stored in the PACS, the
+ * message only where the result has no verdict (its reason).
+ */
 export function resultColumns(result: StoredResult, status: ResultStatus): Partial<ResultRow> {
   const stored = status !== 'analysed';
   return {
@@ -121,6 +126,7 @@ export function resultColumns(result: StoredResult, status: ResultStatus): Parti
     segSopInstanceUID: stored ? result.segSopInstanceUID : '',
     srSopInstanceUID: stored ? result.srSopInstanceUID : '',
     processedAt: result.createdAt,
+    message: result.withheldReason ?? '',
   };
 }
 

@@ -26,7 +26,11 @@ export interface StoredResult {
   /** The analysed series' contrast as TuberLens classified it (see seriesClassification). */
   contrast?: 'FLAIR' | 'T2';
   model: StoredModel;
-  /** The model card's threshold when the result was made. */
+  /**
+   * The threshold the result was made at (see operatingPoint.ts): the model card's series threshold of
+   * the contrast, or its slice threshold (older cards, and a result without a verdict). Flags slices
+   * and, with a verdict, decides it.
+   */
   threshold: number;
   /** The highest slice probability. */
   probability: number;
@@ -76,8 +80,9 @@ const tuberLens = (value: string, meaning: string): Code => ({
 /**
  * The concepts of a TuberLens result SR (docs/results-format.md draws the tree). The root CONTAINER
  * titled `result` CONTAINS the model identity, the analysed series, the threshold, the series
- * probability and verdict (or, where the model gives none, why it is withheld), one `sliceProbability` NUM per slice (INFERRED FROM its IMAGE, HAS
- * PROPERTIES its instance number) and the SEG as a COMPOSITE `regions` item.
+ * probability and verdict (or, where the model gives none, why it is withheld), one `sliceProbability`
+ * NUM per slice (INFERRED FROM its IMAGE, HAS PROPERTIES its instance number) and the SEG as a
+ * COMPOSITE `regions` item.
  */
 export const SR_CODES = {
   result: tuberLens('TL-RESULT', 'TuberLens tuber detection result'),
