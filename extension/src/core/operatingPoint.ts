@@ -39,8 +39,12 @@ export function operatingPoint(card: OperatingPointCard, contrast: Contrast): Op
   return { verdict: false, threshold: card.threshold, reason: withheldReason(card, contrast) };
 }
 
-function withheldReason({ name, version, seriesThresholds }: OperatingPointCard, contrast: Contrast) {
+function withheldReason(
+  { name, version, seriesThresholds }: OperatingPointCard,
+  contrast: Contrast
+) {
   const validated = Object.keys(seriesThresholds ?? {}).join(' and ') || 'no contrast';
-  const series = contrast === 'other' ? 'a series that is neither T2 nor FLAIR' : `${contrast} series`;
+  const series =
+    contrast === 'other' ? 'a series that is neither T2 nor FLAIR' : `${contrast} series`;
   return `No verdict: ${name} ${version} is validated for ${validated} series only, not for ${series}.`;
 }
