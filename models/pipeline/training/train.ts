@@ -33,7 +33,9 @@ export interface EpochRecord {
 
 export interface TrainingState {
   completedEpochs: number;
+  /** The best epoch of the latest phase (see isBetter), whose classifier is in `best/`. */
   bestEpoch: number;
+  /** Its validation binary cross-entropy: what candidates are selected by. */
   bestValidationLoss: number;
   history: EpochRecord[];
   /** Index of the phase in progress (see phasesOf) and the epoch count when it began. */
@@ -49,7 +51,7 @@ const INITIAL_STATE: TrainingState = {
 };
 
 /** A stretch of training with its own input, learning rate and epoch budget. */
-interface Phase {
+export interface Phase {
   name: string;
   /** Crop size in pixels; whole slices when left out. */
   cropSize?: number;
@@ -117,7 +119,8 @@ async function trainPhase(
   } else if (phaseStart > 0) {
     log(`${config.architecture}: ${phase.name} from the best weights (epoch ${state.bestEpoch}).`);
   }
-  const sinceBest = () => state.completedEpochs - Math.max(state.bestEpoch, phaseStart);
+  const sinceBest = () =>
+    state.completedEpochs - (bestOfPhase(state, phase, phaseStart)?.epoch ?? phaseStart);
   while (
     state.completedEpochs - phaseStart < phase.epochs &&
     sinceBest() < config.training.patience
@@ -149,7 +152,7 @@ async function trainPhase(
       seconds,
       examplesPerSecond: (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
     };
-    const improved = record.validationLoss < state.bestValidationLoss;
+    const improved = isBetter(phase, record, bestOfPhase(state, phase, phaseStart));
     state = {
       ...state,
       completedEpochs: epoch,
@@ -170,6 +173,31 @@ async function trainPhase(
   model.dispose();
   optimizer.dispose();
   return state;
+}
+
+/**
+ * Crop phases are judged by validation AUC: a crop-trained net's whole-slice probabilities are not
+ * calibrated until it is fine-tuned on whole slices, so binary cross-entropy would favour its
+ * least-trained epoch. Whole-slice phases are judged by binary cross-entropy, as candidates are.
+ */
+function isBetter(phase: Phase, record: EpochRecord, best: EpochRecord | undefined): boolean {
+  if (!best) return true;
+  return phase.cropSize
+    ? record.validationAuc > best.validationAuc
+    : record.validationLoss < best.validationLoss;
+}
+
+export function bestOfPhase(
+  state: TrainingState,
+  phase: Phase,
+  phaseStart: number
+): EpochRecord | undefined {
+  return state.history
+    .filter(record => record.epoch > phaseStart)
+    .reduce<EpochRecord | undefined>(
+      (best, record) => (isBetter(phase, record, best) ? record : best),
+      undefined
+    );
 }
 
 /** A seeded new model for the first phase; later phases start from the best weights so far. */

@@ -7,6 +7,7 @@ import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
+  bestOfPhase,
   brightLevel,
   predictSplit,
   trainCandidate,
@@ -139,4 +140,27 @@ test("the bright level lies below the brightest 3 % of the head's pixels", () =>
   image.fill(100, 900, 1000);
   image[999] = 240;
   expect(brightLevel(image)).toBe(100);
+});
+
+test('a crop phase keeps its epoch of highest validation AUC, a whole-slice phase its lowest validation BCE', () => {
+  const record = (epoch: number, validationLoss: number, validationAuc: number) => ({
+    epoch,
+    trainLoss: 0,
+    trainMapLoss: 0,
+    validationLoss,
+    validationAuc,
+    seconds: 1,
+    examplesPerSecond: 1,
+  });
+  // Crop epochs grow less calibrated on whole slices (BCE up) while they rank better (AUC up).
+  const history = [record(1, 0.6, 0.56), record(2, 0.78, 0.75), record(3, 0.9, 0.78)];
+  const state = { completedEpochs: 3, bestEpoch: 3, bestValidationLoss: 0.9, history };
+  const crops = { name: '64² crops', cropSize: 64, epochs: 8, learningRate: 0.001 };
+  const wholeSlices = { name: 'whole-slice fine-tuning', epochs: 2, learningRate: 0.0003 };
+  expect(bestOfPhase(state, crops, 0)?.epoch).toBe(3);
+  expect(bestOfPhase(state, wholeSlices, 0)?.epoch).toBe(1);
+
+  const fineTuned = [...history, record(4, 0.41, 0.84), record(5, 0.38, 0.83)];
+  expect(bestOfPhase({ ...state, history: fineTuned }, wholeSlices, 3)?.epoch).toBe(5);
+  expect(bestOfPhase(state, wholeSlices, 3)).toBeUndefined();
 });
