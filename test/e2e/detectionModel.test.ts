@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { EngineModelCard } from '../../extension/src/core/engine/modelPackage';
 import { ensureDemoStudies } from '../../models/pipeline/synthesis/demoStudies';
 import { readNifti } from '../../models/pipeline/synthesis/nifti';
-import { launchChromium, startTuberLens, type RunningServer } from './harness';
+import { eventually, launchChromium, startTuberLens, type RunningServer } from './harness';
 import { openStudy, waitForPhase, type HostWindow } from './tuberLensPage';
 
 /**
@@ -80,6 +80,41 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
       .locator('[data-cy="tuberlens-slice-bar"][data-flagged="true"]')
       .count();
     expect(flagged).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 420_000);
+
+  test("a T2 series is decided at the card's T2 series threshold, or gets no verdict and says why", async () => {
+    const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
+    await page.evaluate(() => {
+      const { services } = window as unknown as HostWindow;
+      const t2 = services.displaySetService
+        .getActiveDisplaySets()
+        .find(set => set.SeriesDescription === 'AX T2 FSE');
+      services.viewportGridService.setDisplaySetsForViewport({
+        viewportId: services.viewportGridService.getActiveViewportId(),
+        displaySetInstanceUIDs: [t2!.displaySetInstanceUID],
+      });
+    });
+    await eventually(async () =>
+      expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
+        'AX T2 FSE'
+      )
+    );
+    await page.locator('[data-cy="DetectTubers"]').click();
+    await waitForPhase(page, 'complete');
+    const verdict = page.locator('[data-cy="tuberlens-verdict"]');
+    if (seriesThresholds && seriesThresholds.T2 === undefined) {
+      await expect(verdict.getAttribute('data-verdict')).resolves.toBe('withheld');
+      await expect(verdict.innerText()).resolves.toContain(
+        'is validated for FLAIR series only, not for T2 series.'
+      );
+      await expect(seriesProbability(page)).resolves.toContain(
+        `slices flagged at ≥ ${threshold.toFixed(2)}, the model card's slice threshold.`
+      );
+    } else {
+      await expect(verdict.getAttribute('data-verdict')).resolves.toMatch(/^(positive|negative)$/);
+    }
     expect(problems).toEqual([]);
     await page.close();
   }, 420_000);
