@@ -81,8 +81,17 @@ export interface Evaluation {
   };
   /** Series verdicts per contrast: what the viewer, `predict` and `batch` decide with. */
   series: Record<string, SeriesOperatingPoint>;
-  pointingGame: { hits: number; slices: number; share: number; marginMm: number };
+  pointingGame: PointingScore & {
+    marginMm: number;
+    byContrast: Record<string, PointingScore>;
+  };
   plots: { roc: string; calibration: string };
+}
+
+export interface PointingScore {
+  hits: number;
+  slices: number;
+  share: number;
 }
 
 export async function evaluateModel(
@@ -260,7 +269,7 @@ function pointingGameOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfVie
   const pixels = size * size;
   const marginPixels = POINTING_MARGIN_MM / (fieldOfViewMm / size);
   const positives = split.records.flatMap((record, n) => (record.positive ? [n] : []));
-  let hits = 0;
+  const hit = new Set<number>();
   for (let start = 0; start < positives.length; start += 32) {
     const batch = positives.slice(start, start + 32);
     const input = new Float32Array(batch.length * pixels);
@@ -281,13 +290,20 @@ function pointingGameOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfVie
         split.masks.subarray(batch[n] * pixels, (batch[n] + 1) * pixels),
         v => v / 255
       );
-      if (pointingHit(map, mask, size, marginPixels)) hits++;
+      if (pointingHit(map, mask, size, marginPixels)) hit.add(batch[n]);
     });
   }
+  const score = (slices: number[]): PointingScore => {
+    const hits = slices.filter(index => hit.has(index)).length;
+    return { hits, slices: slices.length, share: hits / Math.max(1, slices.length) };
+  };
+  const byContrast = [...indicesByContrast(split.records)].map(
+    ([contrast, indices]) =>
+      [contrast, score(indices.filter(index => split.records[index].positive))] as const
+  );
   return {
-    hits,
-    slices: positives.length,
-    share: hits / Math.max(1, positives.length),
+    ...score(positives),
     marginMm: POINTING_MARGIN_MM,
+    byContrast: Object.fromEntries(byContrast),
   };
 }

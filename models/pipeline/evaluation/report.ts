@@ -170,7 +170,12 @@ ${confusion(patients.confusion)}
 
 On ${pointingGame.slices} test slices with tuber, the Grad-CAM peak lies within the tuber mask dilated by
 ${pointingGame.marginMm} mm on ${pointingGame.hits}: **${(100 * pointingGame.share).toFixed(1)} %** (the paper showed
-its maps by eye only).
+its maps by eye only). By contrast: ${Object.entries(pointingGame.byContrast)
+    .map(
+      ([contrast, score]) =>
+        `${contrast} ${score.hits} of ${score.slices} (${(100 * score.share).toFixed(1)} %)`
+    )
+    .join(', ')}.
 
 ## Plots
 

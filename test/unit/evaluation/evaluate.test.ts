@@ -41,6 +41,7 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   const { hits, slices, share, marginMm } = evaluation.pointingGame;
   expect({ slices, marginMm }).toEqual({ slices: 12, marginMm: 5 });
   expect(share).toBe(hits / slices);
+  expect(evaluation.pointingGame.byContrast).toEqual({ T2: { hits, slices, share } });
   expect(evaluation.plots.roc).toMatch(/^<svg[\s\S]*<\/svg>$/);
   expect(evaluation.plots.calibration).toContain('<circle');
 
@@ -89,5 +90,6 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(report).toContain('| T2 | 24 (12) |');
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
+  expect(report).toContain(`By contrast: T2 ${hits} of 12 (`);
   model.dispose();
 }, 120_000);
