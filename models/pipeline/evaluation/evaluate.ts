@@ -110,6 +110,7 @@ export async function evaluateModel(
 
   const bySubject = groupBy(test.records, testPredictions);
   const patientPredictions = [...bySubject.values()].map(brainPrediction);
+  const testSeries = seriesByContrast(test.records, testPredictions);
   const operatingPoint = metricsAt(testPredictions, threshold);
   return {
     threshold,
@@ -130,11 +131,11 @@ export async function evaluateModel(
       tsc: patientPredictions.filter(([p]) => p.positive).length,
       metrics: bootstrapIntervals(patientPredictions, threshold),
       confusion: confusionMatrix(patientPredictions.flat(), threshold),
-      byContrast: patientMetricsByContrast(test.records, testPredictions, threshold),
+      byContrast: seriesMetricsAt(testSeries, threshold),
     },
     series: seriesOperatingPoints(
       seriesByContrast(validation.records, validationPredictions),
-      seriesByContrast(test.records, testPredictions)
+      testSeries
     ),
     pointingGame: pointingGameOf(model, test, fieldOfViewMm),
     plots: {
@@ -181,27 +182,13 @@ function brainPrediction({ tsc, predictions }: { tsc: boolean; predictions: Pred
   return [{ probability: Math.max(...predictions.map(p => p.probability)), positive: tsc }];
 }
 
-function patientMetricsByContrast(
-  records: SliceRecord[],
-  predictions: Prediction[],
-  threshold: number
-) {
+/** Each contrast's series, one per brain, at the slice threshold. */
+function seriesMetricsAt(series: Map<string, Prediction[]>, threshold: number) {
   return Object.fromEntries(
-    [...indicesByContrast(records)].map(([contrast, indices]) => {
-      const subjects = groupBy(
-        indices.map(n => records[n]),
-        indices.map(n => predictions[n])
-      );
-      const brains = [...subjects.values()].flatMap(brainPrediction);
-      return [
-        contrast,
-        {
-          count: brains.length,
-          tsc: brains.filter(brain => brain.positive).length,
-          ...metricsAt(brains, threshold),
-        },
-      ];
-    })
+    [...series].map(([contrast, brains]) => [
+      contrast,
+      { ...counts(brains), ...metricsAt(brains, threshold) },
+    ])
   );
 }
 
