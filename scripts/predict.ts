@@ -25,7 +25,7 @@ import {
   type Contrast,
   type SeriesAttributes,
 } from '../extension/src/core/seriesClassification';
-import { seriesDecision } from '../extension/src/core/seriesReport';
+import { decideAnalysedSeries, flagOf } from '../extension/src/core/seriesReport';
 import {
   parseEngineModelCard,
   type EngineModelCard,
@@ -227,11 +227,7 @@ async function predictSeries(
     camFolder ? batch => writeOverlays(camFolder, batch, detector.model) : undefined
   );
   const point = seriesOperatingPoint(detector.card, series);
-  // Every slice has its probability: the series is complete.
-  const decision = seriesDecision(
-    probabilities.map(probability => ({ probability })),
-    point
-  )!;
+  const decision = decideAnalysedSeries(probabilities, point);
   return {
     ...base,
     probability: decision.probability,
@@ -241,7 +237,7 @@ async function predictSeries(
     instances: series.slices.map((slice, n) => ({
       ...slice.key,
       probability: probabilities[n],
-      positive: decision.positive === null ? null : probabilities[n] >= decision.threshold,
+      positive: flagOf({ probability: probabilities[n] }, point),
     })),
   };
 }

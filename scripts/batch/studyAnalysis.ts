@@ -16,7 +16,7 @@ import {
 } from '../../extension/src/core/results/resultsCsv';
 import type { StoredResult } from '../../extension/src/core/results/storedResult';
 import { findStoredResults } from '../../extension/src/core/results/storedResultSearch';
-import { seriesDecision } from '../../extension/src/core/seriesReport';
+import { decideAnalysedSeries } from '../../extension/src/core/seriesReport';
 import { heatOnImage, regionMask, sliceHeat } from '../../extension/src/core/tuberRegions';
 import { detectSlices, DicomSeriesReader, type Detector, type Slice } from '../predict';
 import { derivedUids } from './derivedObjects';
@@ -164,11 +164,10 @@ async function analyse(
   slices: Slice[]
 ): Promise<{ result: StoredResult; masks: Uint8Array[] }> {
   const { probabilities, gradCams } = await detectSlices(detector, slices);
-  // Every slice has its probability: the series is complete.
-  const decision = seriesDecision(
-    probabilities.map(probability => ({ probability })),
+  const decision = decideAnalysedSeries(
+    probabilities,
     operatingPoint(detector.card, series.contrast)
-  )!;
+  );
   const { name, version } = detector.card;
   const model = { name, version, sha256: detector.sha256 };
   const masks = slices.map((slice, n) =>

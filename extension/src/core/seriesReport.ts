@@ -67,6 +67,19 @@ export function isFlagged(slice: SliceRecord, threshold: number): boolean {
   return slice.probability !== undefined && slice.probability >= threshold;
 }
 
+/** The decision on an analysed series: every one of its slices (at least one) has its probability. */
+export function decideAnalysedSeries(
+  probabilities: readonly number[],
+  point: OperatingPoint
+): SeriesDecision {
+  const decision = seriesDecision(
+    probabilities.map(probability => ({ probability })),
+    point
+  );
+  if (!decision) throw new RangeError('A series without slices has no decision.');
+  return decision;
+}
+
 export function reportCsv(report: SeriesReport): string {
   const header = 'slice,instance_number,sop_instance_uid,probability,flagged';
   const rows = report.slices.map((slice, index) => {
@@ -110,7 +123,7 @@ export function reportJson(report: SeriesReport): string {
 }
 
 /** A slice's flag in a download: null where it is not analysed or its series gets no verdict. */
-function flagOf(slice: SliceRecord, point: OperatingPoint): boolean | null {
+export function flagOf(slice: SliceRecord, point: OperatingPoint): boolean | null {
   return slice.probability === undefined || !point.verdict
     ? null
     : isFlagged(slice, point.threshold);
