@@ -100,21 +100,19 @@ export function summariseCohort(rows: ResultRow[], labels?: Map<string, boolean>
 }
 
 function modelGroups(rows: ResultRow[]): ModelGroup[] {
-  const groups = new Map<string, ModelGroup>();
+  const groups = new Map<string, Omit<ModelGroup, 'contrasts'>>();
   for (const row of rows.filter(hasResult) as RowWithResult[]) {
     const key = JSON.stringify([row.modelName, row.modelVersion, row.threshold]);
     const group = groups.get(key) ?? {
       name: row.modelName,
       version: row.modelVersion,
       threshold: row.threshold,
-      contrasts: [],
       results: [],
     };
     group.results.push(row);
     groups.set(key, group);
   }
-  for (const group of groups.values()) group.contrasts = contrastsOf(group.results);
-  return [...groups.values()];
+  return [...groups.values()].map(group => ({ ...group, contrasts: contrastsOf(group.results) }));
 }
 
 function contrastsOf(rows: readonly ResultRow[]): VerdictContrast[] {
