@@ -44,6 +44,12 @@ export interface TrainingConfig {
     brightNegatives?: number;
     /** After the crop epochs, whole-slice epochs from the best crop weights (see train.ts). */
     fineTune?: { epochs: number; learningRate: number };
+    /**
+     * After fine-tuning, whole-slice epochs in which this `share` of the tuber-free examples come from
+     * the hardest tuber-free slices: those the model scores highest (see train.ts). A series is
+     * called by its highest slice, so one look-alike slice decides a control brain.
+     */
+    hardNegatives?: { epochs: number; learningRate: number; share: number };
   };
 }
 
@@ -64,6 +70,9 @@ export function readTrainingConfig(path: string): TrainingConfig {
   if (config.mapStride !== undefined && !MAP_STRIDES.includes(config.mapStride)) {
     throw new ConfigError(`${path}: mapStride must be one of ${MAP_STRIDES.join(', ')}`);
   }
+  const share = config.training.hardNegatives?.share;
+  if (share !== undefined && !(share > 0 && share <= 1))
+    throw new ConfigError(`${path}: training.hardNegatives.share must lie in (0, 1]`);
   const used = SPLITS.flatMap(split => config.data.labelMaps[split] ?? []);
   if (new Set(used).size !== used.length)
     throw new ConfigError(`${path}: a label map is listed in two splits`);

@@ -57,18 +57,27 @@ export interface Phase {
   cropSize?: number;
   epochs: number;
   learningRate: number;
+  /** Share of the tuber-free examples drawn from the hardest tuber-free slices (see hardestNegatives). */
+  hardNegativeShare?: number;
 }
 
 /**
  * Whole slices throughout; or crops first, then, with `fineTune`, whole slices from the best crop
  * weights at a lower learning rate, so that the head's highest cell and the batch-normalisation
- * statistics meet whole slices, backgrounds included, before the model is judged on them.
+ * statistics meet whole slices, backgrounds included, before the model is judged on them. With
+ * `hardNegatives`, a last whole-slice phase from the best weights so far dwells on look-alikes.
  */
-function phasesOf({ training }: TrainingConfig): Phase[] {
-  const { epochs, learningRate, cropSize, fineTune } = training;
-  if (!cropSize) return [{ name: 'whole slices', epochs, learningRate }];
-  const crops = { name: `${cropSize}² crops`, cropSize, epochs, learningRate };
-  return fineTune ? [crops, { name: 'whole-slice fine-tuning', ...fineTune }] : [crops];
+export function phasesOf({ training }: TrainingConfig): Phase[] {
+  const { epochs, learningRate, cropSize, fineTune, hardNegatives } = training;
+  const phases: Phase[] = cropSize
+    ? [{ name: `${cropSize}² crops`, cropSize, epochs, learningRate }]
+    : [{ name: 'whole slices', epochs, learningRate }];
+  if (cropSize && fineTune) phases.push({ name: 'whole-slice fine-tuning', ...fineTune });
+  if (hardNegatives) {
+    const { share, ...schedule } = hardNegatives;
+    phases.push({ name: 'hard-negative fine-tuning', ...schedule, hardNegativeShare: share });
+  }
+  return phases;
 }
 
 export async function trainCandidate(
@@ -270,13 +279,16 @@ async function trainEpoch(
   const random = new Random(`${config.training.seed}-epoch-${epoch}`);
   const positives = indicesWhere(split, true);
   const negatives = indicesWhere(split, false);
+  const share = phase.hardNegativeShare ?? 0;
+  const hard = share > 0 ? await hardestNegatives(model, split) : [];
+  const pickNegatives = () => (share > 0 && random.chance(share) ? hard : negatives);
   const steps = stepsPerEpoch(split, config);
   const { batchSize } = config.training;
   let [sliceSum, mapSum] = [0, 0];
   const started = Date.now();
   for (let step = 0; step < steps; step++) {
     const batch = Array.from({ length: batchSize }, (_, n) => {
-      const pool = n % 2 === 0 ? positives : negatives;
+      const pool = n % 2 === 0 ? positives : pickNegatives();
       return pool[random.integer(0, pool.length - 1)];
     });
     const crops = phase.cropSize
@@ -298,6 +310,32 @@ async function trainEpoch(
     }
   }
   return { trainLoss: sliceSum / steps, trainMapLoss: mapSum / steps };
+}
+
+/** Share of each contrast's tuber-free slices that count as its hardest. */
+const HARD_SHARE = 0.1;
+
+/**
+ * The tuber-free training slices the model now scores highest: the top tenth of each contrast's, so
+ * that the contrast the model finds harder (T2) does not crowd out the other's look-alikes.
+ */
+export async function hardestNegatives(
+  model: tfl.LayersModel,
+  split: TrainingSplit
+): Promise<number[]> {
+  const probabilities = await predictSplit(classifierOf(model), split);
+  const byContrast = new Map<string, number[]>();
+  split.records.forEach((record, n) => {
+    if (record.positive) return;
+    const indices = byContrast.get(record.contrast) ?? [];
+    indices.push(n);
+    byContrast.set(record.contrast, indices);
+  });
+  return [...byContrast.values()].flatMap(indices =>
+    indices
+      .sort((a, b) => probabilities[b] - probabilities[a] || a - b)
+      .slice(0, Math.max(1, Math.round(indices.length * HARD_SHARE)))
+  );
 }
 
 function indicesWhere(split: TrainingSplit, positive: boolean): number[] {

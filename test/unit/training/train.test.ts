@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { areaUnderRoc } from '../../../models/pipeline/evaluation/metrics';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
@@ -9,6 +10,8 @@ import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
   bestOfPhase,
   brightLevel,
+  hardestNegatives,
+  phasesOf,
   predictSplit,
   trainCandidate,
   type TrainingState,
@@ -94,7 +97,7 @@ test('trains on crops, then fine-tunes on whole slices from the best crop weight
   tf.dispose([latest, best].flatMap(model => model.getWeights()));
 }, 300_000);
 
-test('with a map stride of 4 and bright negative crops, the Grad-CAM layer and tuber map are at 1/4 of the input', async () => {
+test('with a map stride of 4, bright negative crops and a hard-negative phase, the Grad-CAM layer and tuber map are at 1/4 of the input', async () => {
   const fineFolder = join(folder, 'fine');
   const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
   const config = toyConfig(2);
@@ -102,10 +105,21 @@ test('with a map stride of 4 and bright negative crops, the Grad-CAM layer and t
   config.training.cropSize = 8;
   config.training.brightNegatives = 1;
   config.training.fineTune = { epochs: 1, learningRate: 0.001 };
+  config.training.hardNegatives = { epochs: 1, learningRate: 0.001, share: 1 };
   const tensorsBefore = tf.memory().numTensors;
-  const state = await trainCandidate(config, data, fineFolder, () => {});
+  const messages: string[] = [];
+  const state = await trainCandidate(config, data, fineFolder, m => messages.push(m));
   expect(tf.memory().numTensors).toBe(tensorsBefore);
-  expect(state.completedEpochs).toBe(3);
+  expect(state).toMatchObject({ completedEpochs: 4, phase: 2, phaseStartEpoch: 3 });
+  expect(state.history.map(record => record.phase)).toEqual([
+    '8² crops',
+    '8² crops',
+    'whole-slice fine-tuning',
+    'hard-negative fine-tuning',
+  ]);
+  expect(messages.some(m => m.includes('hard-negative fine-tuning from the best weights'))).toBe(
+    true
+  );
   const latest = await loadModel(join(fineFolder, 'latest'));
   expect(latest.getLayer(GRAD_CAM_LAYER).outputShape).toEqual([
     null,
@@ -130,6 +144,46 @@ test('with a map stride of 4 and bright negative crops, the Grad-CAM layer and t
   expect(auc).toBeGreaterThan(0.8);
   tf.dispose([latest, best].flatMap(model => model.getWeights()));
 }, 300_000);
+
+test('the phases: crops, whole-slice fine-tuning, then hard negatives; without crops, whole slices then hard negatives', () => {
+  const config = toyConfig(8);
+  config.training.hardNegatives = { epochs: 2, learningRate: 0.0001, share: 0.5 };
+  expect(phasesOf(config)).toEqual([
+    { name: 'whole slices', epochs: 8, learningRate: 0.01 },
+    { name: 'hard-negative fine-tuning', epochs: 2, learningRate: 0.0001, hardNegativeShare: 0.5 },
+  ]);
+  config.training.cropSize = 64;
+  config.training.fineTune = { epochs: 2, learningRate: 0.0003 };
+  expect(phasesOf(config).map(phase => phase.name)).toEqual([
+    '64² crops',
+    'whole-slice fine-tuning',
+    'hard-negative fine-tuning',
+  ]);
+});
+
+test("the hardest negatives are the top tenth of each contrast's tuber-free slices by the model's score", async () => {
+  // Scores rise with a slice's mean brightness; FLAIR negatives are all dimmer than T2 ones.
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.globalAveragePooling2d({ inputShape: [TOY_SIZE, TOY_SIZE, 1] }),
+      tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'ones' }),
+    ],
+  });
+  const split = toySplit(60, 'hard');
+  const pixels = TOY_SIZE * TOY_SIZE;
+  split.records.forEach((record, n) => {
+    if (record.positive) return;
+    record.contrast = n < 30 ? 'T2' : 'FLAIR';
+    split.images.fill(n < 30 ? 100 + n : n - 30, n * pixels, (n + 1) * pixels);
+  });
+  const negatives = (contrast: string) =>
+    split.records.filter(r => !r.positive && r.contrast === contrast).length;
+  expect([negatives('T2'), negatives('FLAIR')]).toEqual([22, 23]);
+  const hardest = await hardestNegatives(model, split);
+  // 10 % of 22 and of 23 rounds to 2 each: the two brightest of each contrast.
+  expect(hardest).toEqual([29, 27, 59, 58]);
+  tf.dispose(model.getWeights());
+});
 
 test("the bright level lies below the brightest 3 % of the head's pixels", () => {
   const image = new Uint8Array(1000);

@@ -92,3 +92,16 @@ test('a config that gives one label map to two splits is refused', () => {
   expect(() => readTrainingConfig(path)).toThrow(ConfigError);
   expect(() => readTrainingConfig(path)).toThrow(/two splits/);
 });
+
+test('a config whose hard-negative share lies outside (0, 1] is refused', () => {
+  const config = toyConfig(1);
+  const path = join(directory, 'hard.json');
+  for (const share of [0, 1.5]) {
+    config.training.hardNegatives = { epochs: 1, learningRate: 0.001, share };
+    writeFileSync(path, JSON.stringify(config));
+    expect(() => readTrainingConfig(path)).toThrow(/hardNegatives.share must lie in \(0, 1\]/);
+  }
+  config.training.hardNegatives = { epochs: 1, learningRate: 0.001, share: 1 };
+  writeFileSync(path, JSON.stringify(config));
+  expect(readTrainingConfig(path).training.hardNegatives?.share).toBe(1);
+});
