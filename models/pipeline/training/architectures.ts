@@ -21,7 +21,7 @@ export const TUBER_MAP_OUTPUT = 'tuber_map';
  */
 export const MAP_STRIDES = [8, 4] as const;
 export type MapStride = (typeof MAP_STRIDES)[number];
-export const ARCHITECTURES = ['plain', 'residual', 'inception'] as const;
+export const ARCHITECTURES = ['plain', 'residual', 'compact', 'inception'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface InputShape {
@@ -59,6 +59,7 @@ export function buildModel(
   const extract: FeatureExtractor = {
     plain: plainFeatures,
     residual: residualFeatures,
+    compact: compactResidualFeatures,
     inception: inceptionFeatures,
   }[architecture];
   const { quarter, eighth } = extract(inputs, mapStride === 8 ? GRAD_CAM_LAYER : undefined);
@@ -140,6 +141,16 @@ function residualFeatures(inputs: Tensor, lastName?: string) {
   const quarter = maxPool(residualBlock(maxPool(convBnRelu(inputs, 16)), 24));
   const x = residualBlock(maxPool(residualBlock(quarter, 48)), 64);
   return { quarter, eighth: residualBlock(x, 96, lastName) };
+}
+
+/**
+ * The residual net made cheaper where wasm spends its time: one convolution instead of a block at 1/2
+ * resolution, and a last block of 64 channels instead of 96 (about 30 % fewer multiply-adds).
+ */
+function compactResidualFeatures(inputs: Tensor, lastName?: string) {
+  const quarter = maxPool(convBnRelu(maxPool(convBnRelu(inputs, 16)), 24));
+  const x = residualBlock(maxPool(residualBlock(quarter, 48)), 64);
+  return { quarter, eighth: residualBlock(x, 64, lastName) };
 }
 
 function residualBlock(x: Tensor, filters: number, name?: string): Tensor {
