@@ -100,17 +100,16 @@ export async function evaluateModel(
   test: TrainingSplit,
   fieldOfViewMm: number
 ): Promise<Evaluation> {
-  const validationPredictions = toPredictions(
-    await predictSplit(model, validation),
-    validation.records
-  );
-  const testProbabilities = await predictSplit(model, test);
-  const testPredictions = toPredictions(testProbabilities, test.records);
+  const validationSlices = toPredictions(await predictSplit(model, validation), validation.records);
+  const testSlices = toPredictions(await predictSplit(model, test), test.records);
+  const validationPredictions = labelled(validation.records, validationSlices).predictions;
+  const labelledTest = labelled(test.records, testSlices);
+  const testPredictions = labelledTest.predictions;
   const threshold = youdenThreshold(validationPredictions);
 
-  const bySubject = groupBy(test.records, testPredictions);
+  const bySubject = groupBy(test.records, testSlices);
   const patientPredictions = [...bySubject.values()].map(brainPrediction);
-  const testSeries = seriesByContrast(test.records, testPredictions);
+  const testSeries = seriesByContrast(test.records, testSlices);
   const operatingPoint = metricsAt(testPredictions, threshold);
   return {
     threshold,
@@ -120,11 +119,13 @@ export async function evaluateModel(
       count: testPredictions.length,
       positives: testPredictions.filter(p => p.positive).length,
       metrics: bootstrapIntervals(
-        [...bySubject.values()].map(group => group.predictions),
+        [...groupBy(labelledTest.records, testPredictions).values()].map(
+          group => group.predictions
+        ),
         threshold
       ),
       confusion: confusionMatrix(testPredictions, threshold),
-      byContrast: metricsByContrast(test.records, testPredictions, threshold),
+      byContrast: metricsByContrast(labelledTest.records, testPredictions, threshold),
     },
     patients: {
       count: patientPredictions.length,
@@ -134,7 +135,7 @@ export async function evaluateModel(
       byContrast: seriesMetricsAt(testSeries, threshold),
     },
     series: seriesOperatingPoints(
-      seriesByContrast(validation.records, validationPredictions),
+      seriesByContrast(validation.records, validationSlices),
       testSeries
     ),
     pointingGame: pointingGameOf(model, test, fieldOfViewMm),
@@ -150,6 +151,15 @@ export async function evaluateModel(
 
 function toPredictions(probabilities: number[], records: SliceRecord[]): Prediction[] {
   return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
+}
+
+/**
+ * The slices with a clear label, records and predictions side by side: slice metrics leave ambiguous
+ * slices out, while series and brains keep them, as the product reads every slice of a series.
+ */
+function labelled(records: SliceRecord[], predictions: Prediction[]) {
+  const kept = records.flatMap((record, n) => (record.ambiguous ? [] : [n]));
+  return { records: kept.map(n => records[n]), predictions: kept.map(n => predictions[n]) };
 }
 
 /** The records' contrasts, each with the indices of its records. */

@@ -129,7 +129,8 @@ ${candidates}
 
 ${slices.count} slices (${slices.positives} with tuber) from ${patients.count} brains (${patients.tsc} TSC).
 A brain is called positive when any of its slices is. Ambiguous slices (some tuber, under 20 mm²) are
-left out. The paper's figures are on real scans of 114 + 114 patients and are not directly comparable.
+left out of the slice metrics; series and brains are judged on all their slices, as the product reads
+them. The paper's figures are on real scans of 114 + 114 patients and are not directly comparable.
 
 | Metric | Slices | Patients | Paper (InceptionV3) |
 | --- | --- | --- | --- |

@@ -94,6 +94,9 @@ export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
   };
 }
 
+/** Bumped whenever what a rendered set holds changes (2: ambiguous slices kept and flagged). */
+const TRAINING_SET_FORMAT = 2;
+
 /**
  * Where a training set is cached: a hash of everything that shapes it: the spec, the synthesis engine's
  * sources and the preprocessing's fingerprint (versioned by hand, so that edits to the preprocessing
@@ -112,6 +115,7 @@ export function trainingSetFolder(spec: TrainingSetSpec): string {
   ]) {
     hash.update(readFileSync(join(synthesis, name)));
   }
+  hash.update(`training-set format ${TRAINING_SET_FORMAT}`);
   hash.update(preprocessingFingerprint(spec.preprocessing));
   return join(ROOT, '.cache', 'training-sets', hash.digest('hex').slice(0, 12));
 }

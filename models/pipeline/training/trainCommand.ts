@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { initialiseNodeBackend, type NodeBackendName } from '../tfBackend';
 import { ConfigError, readTrainingConfig, trainingSetFolder, trainingSetSpec } from './config';
 import { trainCandidate } from './train';
-import { ensureTrainingSet, loadTrainingSplit } from './trainingSet';
+import { ensureTrainingSet, labelledSlices, loadTrainingSplit } from './trainingSet';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -22,10 +22,9 @@ async function main(): Promise<void> {
   const spec = trainingSetSpec(config);
   const folder = trainingSetFolder(spec);
   await ensureTrainingSet(spec, folder, log);
-  const [train, validation] = await Promise.all([
-    loadTrainingSplit(folder, 'train'),
-    loadTrainingSplit(folder, 'validation'),
-  ]);
+  const [train, validation] = (
+    await Promise.all([loadTrainingSplit(folder, 'train'), loadTrainingSplit(folder, 'validation')])
+  ).map(labelledSlices);
   const count = (split: typeof train) =>
     `${split.records.length} slices (${split.records.filter(r => r.positive).length} positive)`;
   log(`Training set ${basename(folder)}: train ${count(train)}, validation ${count(validation)}.`);

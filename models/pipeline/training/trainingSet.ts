@@ -33,6 +33,11 @@ export interface SliceRecord {
   contrast: Contrast;
   slice: number;
   positive: boolean;
+  /**
+   * Some tuber, under the positive area: neither clearly positive nor clearly negative, so left out of
+   * training and of slice metrics (see labelledSlices), but part of its series, as in the product.
+   */
+  ambiguous?: true;
   tuberAreaMm2: number;
 }
 
@@ -46,8 +51,8 @@ export interface TrainingSplit {
 }
 
 /**
- * Renders the set into `folder` unless it is already there. Ambiguous slices (some tuber, under the
- * positive area) are left out: they are neither clearly positive nor clearly negative.
+ * Renders the set into `folder` unless it is already there. Ambiguous slices are kept and flagged:
+ * series and brains are judged on all their slices.
  */
 export async function ensureTrainingSet(
   spec: TrainingSetSpec,
@@ -89,7 +94,6 @@ async function renderSplit(
         `${split}: subject ${subjects.size}/${spec.subjects[split]}, ${records.length} slices, ${((Date.now() - started) / 1000).toFixed(0)} s`
       );
     }
-    if (slice.label === 'ambiguous') continue;
     const input = { rows: slice.rows, columns: slice.columns, pixelSpacing: slice.pixelSpacing };
     images.push(
       quantise(
@@ -106,6 +110,7 @@ async function renderSplit(
       contrast: slice.contrast,
       slice: slice.slice,
       positive: slice.label === 'positive',
+      ...(slice.label === 'ambiguous' ? { ambiguous: true as const } : {}),
       tuberAreaMm2: Number(slice.tuberAreaMm2.toFixed(1)),
     });
   }
@@ -125,6 +130,24 @@ export async function loadTrainingSplit(folder: string, split: Split): Promise<T
     throw new Error(`The ${split} split in ${folder} is damaged: rebuild it.`);
   }
   return { size, records, images, masks };
+}
+
+/** The split without its ambiguous slices: what training and slice metrics use. */
+export function labelledSlices(split: TrainingSplit): TrainingSplit {
+  const kept = split.records.flatMap((record, n) => (record.ambiguous ? [] : [n]));
+  if (kept.length === split.records.length) return split;
+  const pixels = split.size * split.size;
+  const pick = (values: Uint8Array) => {
+    const out = new Uint8Array(kept.length * pixels);
+    kept.forEach((n, k) => out.set(values.subarray(n * pixels, (n + 1) * pixels), k * pixels));
+    return out;
+  };
+  return {
+    size: split.size,
+    records: kept.map(n => split.records[n]),
+    images: pick(split.images),
+    masks: pick(split.masks),
+  };
 }
 
 function quantise(values: Float32Array, maximum: number): Uint8Array {

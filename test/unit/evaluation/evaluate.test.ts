@@ -91,5 +91,20 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
   expect(report).toContain(`By contrast: T2 ${hits} of 12 (`);
+
+  // Ambiguous slices leave the slice metrics but stay in their series and brain: with each TSC
+  // brain's slice with tuber flagged ambiguous, the slice metrics see no tuber left, while every
+  // series and brain still holds its tuber slice and is judged as before.
+  const flagged = {
+    ...test,
+    records: test.records.map(record =>
+      record.positive ? { ...record, positive: false, ambiguous: true as const } : record
+    ),
+  };
+  const withAmbiguous = await evaluateModel(model, data.validation, flagged, TOY_SIZE * 1.875);
+  expect(withAmbiguous.slices).toMatchObject({ count: 36, positives: 0 });
+  expect(withAmbiguous.patients).toMatchObject({ count: 24, tsc: 12 });
+  expect(withAmbiguous.patients.confusion).toEqual(evaluation.patients.confusion);
+  expect(withAmbiguous.series.T2.test).toEqual(evaluation.series.T2.test);
   model.dispose();
 }, 120_000);

@@ -6,13 +6,14 @@ import { POSITIVE_AREA_MM2 } from '../../../models/pipeline/synthesis/subject';
 import { ConfigError, readTrainingConfig } from '../../../models/pipeline/training/config';
 import {
   ensureTrainingSet,
+  labelledSlices,
   loadTrainingSplit,
   SPLITS,
   type TrainingSetSpec,
   type TrainingSplit,
 } from '../../../models/pipeline/training/trainingSet';
 import { phantomLabelMap } from '../../fixtures/phantomAnatomy';
-import { toyConfig } from '../../fixtures/toyTrainingSet';
+import { TOY_SIZE, toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
 
 const directory = mkdtempSync(join(tmpdir(), 'tuberlens-training-set-'));
 const setFolder = join(directory, 'set');
@@ -59,21 +60,38 @@ test('no subject serves two splits, and each split holds the subjects asked for'
   }
 });
 
-test('labels follow the tuber area, masks follow the labels, and ambiguous slices are left out', () => {
+test('labels follow the tuber area, masks follow the labels, and ambiguous slices are flagged', () => {
   for (const split of SPLITS) {
     splits[split].records.forEach((record, n) => {
       if (record.positive) {
         expect(record.tuberAreaMm2).toBeGreaterThanOrEqual(POSITIVE_AREA_MM2);
         expect(maskSum(splits[split], n)).toBeGreaterThan(0);
+      } else if (record.ambiguous) {
+        expect(record.tuberAreaMm2).toBeGreaterThan(0);
+        expect(record.tuberAreaMm2).toBeLessThan(POSITIVE_AREA_MM2);
       } else {
         expect(record.tuberAreaMm2).toBe(0);
         expect(maskSum(splits[split], n)).toBe(0);
       }
-      if (!record.tsc) expect(record.positive).toBe(false);
+      if (!record.tsc) expect(record.positive || record.ambiguous).toBeFalsy();
     });
   }
   expect(splits.train.records.some(record => record.positive)).toBe(true);
   expect(splits.train.images).toHaveLength(splits.train.records.length * SIZE * SIZE);
+});
+
+test('the labelled slices are the split without its ambiguous ones, images and masks alike', () => {
+  const split = toySplit(6, 'labelled');
+  split.records[2] = { ...split.records[2], positive: false, ambiguous: true };
+  const labelled = labelledSlices(split);
+  const pixels = TOY_SIZE * TOY_SIZE;
+  expect(labelled.records.map(record => record.slice)).toEqual([0, 1, 1, 0, 1]);
+  expect(labelled.records).toEqual(split.records.filter(record => !record.ambiguous));
+  expect(labelled.images.subarray(2 * pixels, 3 * pixels)).toEqual(
+    split.images.subarray(3 * pixels, 4 * pixels)
+  );
+  expect(labelled.masks.subarray(0, pixels)).toEqual(split.masks.subarray(0, pixels));
+  expect(labelledSlices(labelled)).toBe(labelled);
 });
 
 test('a rendered set is reused, and a damaged one is refused', async () => {
