@@ -98,8 +98,14 @@ async function readCandidate(configPath: string): Promise<Candidate> {
 }
 
 /** The architecture, and the tuber map's cell size where it is not the default 1/8 of the input. */
-function candidateLabel(config: TrainingConfig): string {
-  return config.mapStride === 4 ? `${config.architecture} (1/4 map)` : config.architecture;
+/** The architecture and what sets its training apart, so that no two candidates in a report read alike. */
+function candidateLabel({ architecture, mapStride, training }: TrainingConfig): string {
+  const traits = [
+    mapStride === 4 && '1/4 map',
+    training.brightNegatives && 'bright negative crops',
+    training.hardNegatives && 'hard negatives',
+  ].filter(Boolean);
+  return traits.length > 0 ? `${architecture} (${traits.join(', ')})` : architecture;
 }
 
 function summarise({ config, state }: Candidate): CandidateSummary {
