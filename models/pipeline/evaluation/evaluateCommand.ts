@@ -97,7 +97,6 @@ async function readCandidate(configPath: string): Promise<Candidate> {
   return { configPath, config, runFolder, state };
 }
 
-/** The architecture, and the tuber map's cell size where it is not the default 1/8 of the input. */
 /** The architecture and what sets its training apart, so that no two candidates in a report read alike. */
 function candidateLabel({ architecture, mapStride, training }: TrainingConfig): string {
   const traits = [

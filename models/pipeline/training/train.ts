@@ -281,6 +281,7 @@ async function trainEpoch(
   const negatives = indicesWhere(split, false);
   const share = phase.hardNegativeShare ?? 0;
   const hard = share > 0 ? await hardestNegatives(model, split) : [];
+  // Without a share no random number is drawn, so earlier configs keep their exact batches.
   const pickNegatives = () => (share > 0 && random.chance(share) ? hard : negatives);
   const steps = stepsPerEpoch(split, config);
   const { batchSize } = config.training;
