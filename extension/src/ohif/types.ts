@@ -3,6 +3,8 @@
  * no type declarations, so the contract is stated here; unit tests mock exactly this surface.
  */
 
+import type { SeriesAttributes } from '../core/seriesClassification';
+
 export interface Subscription {
   unsubscribe(): void;
 }
@@ -13,14 +15,7 @@ export interface PubSubService {
 }
 
 /** An instance's naturalized DICOM attributes, as OHIF keeps them in a display set. */
-export interface InstanceMetadata {
-  Modality?: string;
-  SeriesDescription?: string;
-  SequenceName?: string;
-  ScanningSequence?: string | string[];
-  RepetitionTime?: number | string;
-  EchoTime?: number | string;
-  InversionTime?: number | string;
+export interface InstanceMetadata extends SeriesAttributes {
   ImageOrientationPatient?: number[];
   [attribute: string]: unknown;
 }

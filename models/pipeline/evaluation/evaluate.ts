@@ -39,6 +39,28 @@ export const POINTING_MARGIN_MM = 5;
 export const MINIMUM_SERIES_AUC = 0.9;
 
 /**
+ * Lower bounds (mm² of tuber on the slice) of the strata that detection and localisation are also
+ * reported by: a slice is labelled "tuber" from 20 mm², and small tubers are the hard ones.
+ */
+export const TUBER_AREA_STRATA_MM2 = [20, 50, 150, 400] as const;
+
+/** The test slices of one contrast whose tuber area lies in [fromMm2, toMm2). */
+export interface TuberAreaStratum {
+  fromMm2: number;
+  /** Absent for the last, open-ended stratum. */
+  toMm2?: number;
+  slices: number;
+  /** These slices ranked against every tuber-free test slice of the contrast. */
+  auc: number;
+  /** Share called tuber at the slice threshold. */
+  sensitivity: number;
+  /** Share flagged at the contrast's series threshold, which the product flags slices at; absent without a verdict. */
+  flagged?: number;
+  /** How many of them have their Grad-CAM peak within the dilated tuber mask. */
+  pointingHits: number;
+}
+
+/**
  * One contrast read as the product reads a series (the highest slice probability): its threshold, chosen
  * on the validation series of that contrast, or none where their AUC is under MINIMUM_SERIES_AUC; and
  * the test series at that threshold.
@@ -85,6 +107,8 @@ export interface Evaluation {
     marginMm: number;
     byContrast: Record<string, PointingScore>;
   };
+  /** Detection and localisation per contrast by tuber area on the slice (strata without slices left out). */
+  byTuberArea: Record<string, TuberAreaStratum[]>;
   plots: { roc: string; calibration: string };
 }
 
@@ -111,6 +135,11 @@ export async function evaluateModel(
   const patientPredictions = [...bySubject.values()].map(brainPrediction);
   const testSeries = seriesByContrast(test.records, testSlices);
   const operatingPoint = metricsAt(testPredictions, threshold);
+  const series = seriesOperatingPoints(
+    seriesByContrast(validation.records, validationSlices),
+    testSeries
+  );
+  const pointingHits = pointingHitsOf(model, test, fieldOfViewMm);
   return {
     threshold,
     validationLoss: binaryCrossEntropy(validationPredictions),
@@ -134,11 +163,9 @@ export async function evaluateModel(
       confusion: confusionMatrix(patientPredictions.flat(), threshold),
       byContrast: seriesMetricsAt(testSeries, threshold),
     },
-    series: seriesOperatingPoints(
-      seriesByContrast(validation.records, validationSlices),
-      testSeries
-    ),
-    pointingGame: pointingGameOf(model, test, fieldOfViewMm),
+    series,
+    pointingGame: pointingGameOf(test.records, pointingHits),
+    byTuberArea: tuberAreaStrata(test.records, testSlices, { threshold, series, pointingHits }),
     plots: {
       roc: rocSvg(rocCurve(testPredictions), operatingPoint.auc, {
         falsePositiveRate: 1 - operatingPoint.specificity,
@@ -260,8 +287,8 @@ function groupBy(records: SliceRecord[], predictions: Prediction[]) {
   return groups;
 }
 
-/** Share of positive test slices whose Grad-CAM peak lies within their tuber mask dilated by 5 mm. */
-function pointingGameOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfViewMm: number) {
+/** The positive slices (indices into the split) whose Grad-CAM peak lies within their tuber mask dilated by 5 mm. */
+function pointingHitsOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfViewMm: number) {
   const { size } = split;
   const pixels = size * size;
   const marginPixels = POINTING_MARGIN_MM / (fieldOfViewMm / size);
@@ -290,17 +317,60 @@ function pointingGameOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfVie
       if (pointingHit(map, mask, size, marginPixels)) hit.add(batch[n]);
     });
   }
+  return hit;
+}
+
+/** Share of positive slices that are pointing-game hits, in all and by contrast. */
+function pointingGameOf(records: SliceRecord[], hits: Set<number>) {
   const score = (slices: number[]): PointingScore => {
-    const hits = slices.filter(index => hit.has(index)).length;
-    return { hits, slices: slices.length, share: hits / Math.max(1, slices.length) };
+    const hitCount = slices.filter(index => hits.has(index)).length;
+    return { hits: hitCount, slices: slices.length, share: hitCount / Math.max(1, slices.length) };
   };
-  const byContrast = [...indicesByContrast(split.records)].map(
-    ([contrast, indices]) =>
-      [contrast, score(indices.filter(index => split.records[index].positive))] as const
+  const positivesAmong = (indices: number[]) => indices.filter(index => records[index].positive);
+  const byContrast = [...indicesByContrast(records)].map(
+    ([contrast, indices]) => [contrast, score(positivesAmong(indices))] as const
   );
   return {
-    ...score(positives),
+    ...score(positivesAmong(records.map((_, index) => index))),
     marginMm: POINTING_MARGIN_MM,
     byContrast: Object.fromEntries(byContrast),
   };
+}
+
+function tuberAreaStrata(
+  records: SliceRecord[],
+  predictions: Prediction[],
+  operating: {
+    threshold: number;
+    series: Record<string, SeriesOperatingPoint>;
+    pointingHits: Set<number>;
+  }
+): Record<string, TuberAreaStratum[]> {
+  const byContrast = [...indicesByContrast(records)].map(([contrast, indices]) => {
+    const tuberFree = indices
+      .filter(n => !records[n].positive && !records[n].ambiguous)
+      .map(n => predictions[n]);
+    const seriesThreshold = operating.series[contrast]?.threshold;
+    const strata = TUBER_AREA_STRATA_MM2.map((fromMm2, k): TuberAreaStratum => {
+      const toMm2: number | undefined = TUBER_AREA_STRATA_MM2[k + 1];
+      const inStratum = indices.filter(n => {
+        const { positive, tuberAreaMm2 } = records[n];
+        return positive && tuberAreaMm2 >= fromMm2 && (toMm2 === undefined || tuberAreaMm2 < toMm2);
+      });
+      const scores = inStratum.map(n => predictions[n].probability);
+      const shareFrom = (threshold: number) =>
+        scores.filter(probability => probability >= threshold).length / Math.max(1, scores.length);
+      return {
+        fromMm2,
+        ...(toMm2 === undefined ? {} : { toMm2 }),
+        slices: inStratum.length,
+        auc: areaUnderRoc([...inStratum.map(n => predictions[n]), ...tuberFree]),
+        sensitivity: shareFrom(operating.threshold),
+        ...(seriesThreshold === undefined ? {} : { flagged: shareFrom(seriesThreshold) }),
+        pointingHits: inStratum.filter(n => operating.pointingHits.has(n)).length,
+      };
+    });
+    return [contrast, strata.filter(stratum => stratum.slices > 0)] as const;
+  });
+  return Object.fromEntries(byContrast);
 }

@@ -27,7 +27,7 @@ import { loadModel, saveModel, sha256File, WEIGHTS_FILE } from '../training/mode
 import type { TrainingState } from '../training/train';
 import { loadTrainingSplit } from '../training/trainingSet';
 import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
-import { renderReport, type CandidateSummary } from './report';
+import { formatTuberArea, renderReport, type CandidateSummary } from './report';
 import { selectCandidate, type Candidate } from './selection';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -153,6 +153,7 @@ async function modelCard(
       patients: evaluation.patients.metrics,
       series: seriesMetrics(evaluation),
       pointingGame: evaluation.pointingGame.share,
+      byTuberArea: evaluation.byTuberArea,
       intervals: '95 % percentile bootstrap over test patients',
     },
     trainingData: {
@@ -170,6 +171,7 @@ async function modelCard(
       'Axial T2-weighted and FLAIR MR only; other contrasts, planes and modalities are out of scope.',
       'A series is positive when its highest slice probability reaches the series threshold of its contrast (seriesThresholds, chosen on validation series); tubers under 20 mm² on a slice are not targeted.',
       contrastLimitation(evaluation),
+      ...tuberAreaLimitations(evaluation),
       ...withheldContrastsLimitation(evaluation),
     ],
     files,
@@ -202,6 +204,20 @@ function withheldContrastsLimitation(evaluation: Evaluation): string[] {
         ]
       : []
   );
+}
+
+/** How often the product flags a slice, by tuber area, on each contrast it gives a verdict on. */
+function tuberAreaLimitations(evaluation: Evaluation): string[] {
+  return Object.entries(evaluation.byTuberArea).flatMap(([contrast, strata]) => {
+    if (strata.some(stratum => stratum.flagged === undefined)) return [];
+    const shares = strata.map(
+      stratum =>
+        `${formatTuberArea(stratum)} of tuber, ${Math.round((stratum.flagged ?? 0) * stratum.slices)} of ${stratum.slices}`
+    );
+    return [
+      `Small tubers are missed most. Test ${contrast} slices flagged at the ${contrast} series threshold: ${shares.join('; ')}.`,
+    ];
+  });
 }
 
 /** How much the result depends on the contrast, from the test set's per-contrast AUC. */

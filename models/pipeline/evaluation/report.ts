@@ -1,4 +1,9 @@
-import { MINIMUM_SERIES_AUC, type Evaluation, type SeriesOperatingPoint } from './evaluate';
+import {
+  MINIMUM_SERIES_AUC,
+  type Evaluation,
+  type SeriesOperatingPoint,
+  type TuberAreaStratum,
+} from './evaluate';
 import { METRIC_NAMES, type Interval, type MetricName } from './metrics';
 
 /** Test-set results of Sánchez Fernández et al. 2020 (InceptionV3, real T2/FLAIR slices). */
@@ -85,6 +90,27 @@ function seriesTable(series: Record<string, SeriesOperatingPoint>): string {
     '| Contrast | Validation series (TSC) | Series threshold | Test series (TSC) | Sensitivity | Specificity | AUC |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(series).map(row),
+  ].join('\n');
+}
+
+/** A stratum's tuber areas, e.g. "20–50 mm²" or "≥ 400 mm²". */
+export function formatTuberArea({ fromMm2, toMm2 }: TuberAreaStratum): string {
+  return toMm2 === undefined ? `≥ ${fromMm2} mm²` : `${fromMm2}–${toMm2} mm²`;
+}
+
+/** Detection and localisation by tuber area on the slice, a row per contrast and stratum. */
+function tuberAreaTable(byTuberArea: Record<string, TuberAreaStratum[]>): string {
+  const percent = (share: number) => `${(100 * share).toFixed(0)} %`;
+  const rows = Object.entries(byTuberArea).flatMap(([contrast, strata]) =>
+    strata.map(
+      stratum =>
+        `| ${contrast} | ${formatTuberArea(stratum)} | ${stratum.slices} | ${stratum.auc.toFixed(3)} | ${percent(stratum.sensitivity)} | ${stratum.flagged === undefined ? 'no verdict' : percent(stratum.flagged)} | ${stratum.pointingHits} (${percent(stratum.pointingHits / stratum.slices)}) |`
+    )
+  );
+  return [
+    '| Contrast | Tuber on the slice | Slices | AUC | Sensitivity at the slice threshold | Flagged at the series threshold | Pointing-game hits |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
   ].join('\n');
 }
 
@@ -177,6 +203,14 @@ its maps by eye only). By contrast: ${Object.entries(pointingGame.byContrast)
         `${contrast} ${score.hits} of ${score.slices} (${(100 * score.share).toFixed(1)} %)`
     )
     .join(', ')}.
+
+## By tuber area on the slice
+
+Test slices with tuber grouped by how much tuber the slice holds. AUC ranks each group against every
+tuber-free test slice of the same contrast; "flagged" is what the viewer, \`predict\` and \`batch\` mark
+on a series with a verdict.
+
+${tuberAreaTable(evaluation.byTuberArea)}
 
 ## Plots
 

@@ -91,6 +91,43 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(report).toContain('| 0.95 |');
   expect(report).toContain('pointing game');
   expect(report).toContain(`By contrast: T2 ${hits} of 12 (`);
+  // Every toy tuber covers 36 mm², so one stratum holds all slices with tuber and repeats the totals.
+  const t2Slices = evaluation.slices.byContrast.T2;
+  expect(evaluation.byTuberArea.T2).toEqual([
+    {
+      fromMm2: 20,
+      toMm2: 50,
+      slices: 12,
+      auc: t2Slices.auc,
+      sensitivity: t2Slices.sensitivity,
+      flagged: expect.any(Number),
+      pointingHits: hits,
+    },
+  ]);
+  expect(report).toContain(`| T2 | 20–50 mm² | 12 | ${t2Slices.auc.toFixed(3)} |`);
+  // Spread over the four strata, the same slices split three per stratum and their counts add up.
+  const areas = [36, 100, 200, 500];
+  let positiveCount = 0;
+  const spread = {
+    ...test,
+    records: test.records.map(record =>
+      record.positive ? { ...record, tuberAreaMm2: areas[positiveCount++ % areas.length] } : record
+    ),
+  };
+  const strata = (await evaluateModel(model, data.validation, spread, TOY_SIZE * 1.875)).byTuberArea
+    .T2;
+  expect(strata.map(({ fromMm2, toMm2, slices }) => [fromMm2, toMm2, slices])).toEqual([
+    [20, 50, 3],
+    [50, 150, 3],
+    [150, 400, 3],
+    [400, undefined, 3],
+  ]);
+  const total = (count: (stratum: (typeof strata)[number]) => number) =>
+    strata.reduce((sum, stratum) => sum + count(stratum), 0);
+  const [whole] = evaluation.byTuberArea.T2;
+  expect(total(s => s.pointingHits)).toBe(hits);
+  expect(total(s => s.sensitivity * s.slices)).toBeCloseTo(whole.sensitivity * 12, 9);
+  expect(total(s => (s.flagged ?? NaN) * s.slices)).toBeCloseTo((whole.flagged ?? NaN) * 12, 9);
 
   // Ambiguous slices leave the slice metrics but stay in their series and brain: with each TSC
   // brain's slice with tuber flagged ambiguous, the slice metrics see no tuber left, while every
@@ -106,5 +143,6 @@ test('evaluates a trained model: threshold from validation, test metrics with in
   expect(withAmbiguous.patients).toMatchObject({ count: 24, tsc: 12 });
   expect(withAmbiguous.patients.confusion).toEqual(evaluation.patients.confusion);
   expect(withAmbiguous.series.T2.test).toEqual(evaluation.series.T2.test);
+  expect(withAmbiguous.byTuberArea.T2).toEqual([]);
   model.dispose();
 }, 120_000);
