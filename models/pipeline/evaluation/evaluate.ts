@@ -80,6 +80,9 @@ export interface SeriesOperatingPoint {
 
 export interface Evaluation {
   threshold: number;
+  /** Brains of the validation split the thresholds were chosen on. */
+  validationBrains: number;
+  /** Binary cross-entropy on those validation slices. */
   validationLoss: number;
   testLoss: number;
   slices: {
@@ -142,6 +145,7 @@ export async function evaluateModel(
   const pointingHits = pointingHitsOf(model, test, fieldOfViewMm);
   return {
     threshold,
+    validationBrains: new Set(validation.records.map(record => record.subjectId)).size,
     validationLoss: binaryCrossEntropy(validationPredictions),
     testLoss: binaryCrossEntropy(testPredictions),
     slices: {

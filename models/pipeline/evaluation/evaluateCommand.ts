@@ -17,6 +17,7 @@ import {
 import { GRAD_CAM_LAYER } from '../training/architectures';
 import {
   ConfigError,
+  evaluationSetSpec,
   readTrainingConfig,
   trainingSetFolder,
   trainingSetSpec,
@@ -25,7 +26,7 @@ import {
 import { foldIntoConvolutions } from '../training/foldIntoConvolutions';
 import { loadModel, saveModel, sha256File, WEIGHTS_FILE } from '../training/modelFiles';
 import type { TrainingState } from '../training/train';
-import { loadTrainingSplit } from '../training/trainingSet';
+import { ensureTrainingSet, loadTrainingSplit } from '../training/trainingSet';
 import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
 import { formatTuberArea, renderReport, type CandidateSummary } from './report';
 import { selectCandidate, type Candidate } from './selection';
@@ -48,8 +49,11 @@ async function main(): Promise<void> {
   );
   await initialiseNodeBackend('wasm');
   const setFolder = trainingSetFolder(trainingSetSpec(config));
+  const evaluationSpec = evaluationSetSpec(config);
+  const validationFolder = trainingSetFolder(evaluationSpec);
+  await ensureTrainingSet(evaluationSpec, validationFolder, console.log, ['validation']);
   const [validation, test] = await Promise.all([
-    loadTrainingSplit(setFolder, 'validation'),
+    loadTrainingSplit(validationFolder, 'validation'),
     loadTrainingSplit(setFolder, 'test'),
   ]);
   const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     trainingSet: basename(setFolder),
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
+    trainingValidationBrains: config.data.subjects.validation,
     candidates: candidates.map(summarise),
   };
   const { plots, ...results } = evaluation;
@@ -161,6 +166,7 @@ async function modelCard(
         'Synthetic T2 and FLAIR brains with and without tubers rendered by the TuberLens synthesis engine from the SynthSeg label maps (Apache-2.0).',
       labelMaps: config.data.labelMaps,
       subjects: config.data.subjects,
+      validationBrainsForThresholds: evaluation.validationBrains,
       trainingSet: context.trainingSet,
       config: configPath,
     },

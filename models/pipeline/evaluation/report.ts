@@ -46,6 +46,8 @@ export interface ReportContext {
     validationAuc: number;
   }>;
   bestEpoch: number;
+  /** Validation brains training monitored (the evaluation may choose thresholds on more). */
+  trainingValidationBrains: number;
   candidates: CandidateSummary[];
 }
 
@@ -116,6 +118,7 @@ function tuberAreaTable(byTuberArea: Record<string, TuberAreaStratum[]>): string
 
 export function renderReport(evaluation: Evaluation, context: ReportContext): string {
   const { slices, patients, pointingGame } = evaluation;
+  const selectionLoss = context.trainingHistory[context.bestEpoch - 1]?.validationLoss ?? NaN;
   const rows = METRIC_NAMES.map(
     name =>
       `| ${METRIC_LABELS[name]} | ${formatInterval(slices.metrics[name])} | ${formatInterval(patients.metrics[name])} | ${PAPER_RESULTS[name].toFixed(2)} |`
@@ -137,10 +140,10 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
   return `# ${context.name} ${context.version}: evaluation report
 
 Architecture: ${context.architecture} (${context.parameters.toLocaleString('en')} parameters), selected at
-epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${evaluation.validationLoss.toFixed(4)}).
-Slice threshold ${evaluation.threshold.toFixed(4)}, chosen on the validation slices (Youden's J), and a
-series threshold per contrast chosen on the validation series (see "Series verdicts"), all stored in the
-model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
+epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${selectionLoss.toFixed(4)}, on the
+${context.trainingValidationBrains} validation brains training monitored). Slice threshold ${evaluation.threshold.toFixed(4)}, chosen on
+the slices of ${evaluation.validationBrains} validation brains (Youden's J), and a series threshold per contrast chosen on
+their series (see "Series verdicts"), all stored in the model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
 label maps that neither training nor validation used.
 
 ## Candidates

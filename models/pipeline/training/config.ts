@@ -51,6 +51,14 @@ export interface TrainingConfig {
      */
     hardNegatives?: { epochs: number; learningRate: number; share: number };
   };
+  evaluation?: {
+    /**
+     * Validation brains the thresholds are chosen on: training's own validation subjects and more from
+     * the same label maps (subjects are numbered, so the first `data.subjects.validation` are
+     * training's). A threshold picked on more brains is steadier, and training is left as it was.
+     */
+    validationSubjects?: number;
+  };
 }
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -73,6 +81,14 @@ export function readTrainingConfig(path: string): TrainingConfig {
   const share = config.training.hardNegatives?.share;
   if (share !== undefined && !(share > 0 && share <= 1))
     throw new ConfigError(`${path}: training.hardNegatives.share must lie in (0, 1]`);
+  const validationSubjects = config.evaluation?.validationSubjects;
+  if (
+    validationSubjects !== undefined &&
+    !(Number.isInteger(validationSubjects) && validationSubjects >= config.data.subjects.validation)
+  )
+    throw new ConfigError(
+      `${path}: evaluation.validationSubjects must be a whole number of at least data.subjects.validation (${config.data.subjects.validation})`
+    );
   const used = SPLITS.flatMap(split => config.data.labelMaps[split] ?? []);
   if (new Set(used).size !== used.length)
     throw new ConfigError(`${path}: a label map is listed in two splits`);
@@ -92,6 +108,13 @@ export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
     preprocessing: DEFAULT_PREPROCESSING,
     acquisition: config.data.acquisition,
   };
+}
+
+/** The set evaluation chooses thresholds on: training's, with the validation split grown as configured. */
+export function evaluationSetSpec(config: TrainingConfig): TrainingSetSpec {
+  const spec = trainingSetSpec(config);
+  const validation = config.evaluation?.validationSubjects ?? spec.subjects.validation;
+  return { ...spec, subjects: { ...spec.subjects, validation } };
 }
 
 /** Bumped whenever what a rendered set holds changes (2: ambiguous slices kept and flagged). */

@@ -4,7 +4,7 @@
  * Splits are by anatomy: no label map (hence no brain) serves two splits.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   preprocessSlice,
@@ -51,20 +51,23 @@ export interface TrainingSplit {
 }
 
 /**
- * Renders the set into `folder` unless it is already there. Ambiguous slices are kept and flagged:
- * series and brains are judged on all their slices.
+ * Renders the set's `splits` (all three unless told) into `folder`, each unless it is already there.
+ * Ambiguous slices are kept and flagged: series and brains are judged on all their slices.
  */
 export async function ensureTrainingSet(
   spec: TrainingSetSpec,
   folder: string,
-  progress: (message: string) => void
+  progress: (message: string) => void,
+  splits: readonly Split[] = SPLITS
 ): Promise<void> {
   if (existsSync(join(folder, '.complete'))) return;
-  await rm(folder, { recursive: true, force: true });
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-  for (const split of SPLITS) await renderSplit(spec, split, folder, progress);
-  await writeFile(join(folder, '.complete'), '');
+  // A split's records file is written last, so it marks the split complete.
+  const rendered = (split: Split) => existsSync(join(folder, `${split}.json`));
+  for (const split of splits)
+    if (!rendered(split)) await renderSplit(spec, split, folder, progress);
+  if (SPLITS.every(rendered)) await writeFile(join(folder, '.complete'), '');
 }
 
 async function renderSplit(

@@ -53,6 +53,7 @@ test('evaluates a trained model: threshold from validation, test metrics with in
     trainingSet: 'toy',
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
+    trainingValidationBrains: 16,
     candidates: [
       {
         architecture: 'plain',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
@@ -102,6 +102,23 @@ test('a rendered set is reused, and a damaged one is refused', async () => {
   await expect(loadTrainingSplit(setFolder, 'test')).rejects.toThrow(/damaged/);
 });
 
+test('a grown validation split renders alone, and its first subjects are the original ones', async () => {
+  const grown = { ...spec(), subjects: { ...spec().subjects, validation: 4 } };
+  const grownFolder = join(directory, 'grown');
+  await ensureTrainingSet(grown, grownFolder, () => {}, ['validation']);
+  expect(readdirSync(grownFolder).sort()).toEqual([
+    'spec.json',
+    'validation.images.u8',
+    'validation.json',
+    'validation.masks.u8',
+  ]);
+  const validation = await loadTrainingSplit(grownFolder, 'validation');
+  const original = splits.validation;
+  expect(new Set(validation.records.map(record => record.subjectId)).size).toBe(4);
+  expect(validation.records.slice(0, original.records.length)).toEqual(original.records);
+  expect(validation.images.subarray(0, original.images.length)).toEqual(original.images);
+}, 300_000);
+
 test('a config that gives one label map to two splits is refused', () => {
   const config = toyConfig(1);
   config.data.labelMaps = { train: [1, 2], validation: [2], test: [3] };
@@ -109,6 +126,17 @@ test('a config that gives one label map to two splits is refused', () => {
   writeFileSync(path, JSON.stringify(config));
   expect(() => readTrainingConfig(path)).toThrow(ConfigError);
   expect(() => readTrainingConfig(path)).toThrow(/two splits/);
+});
+
+test('a config that chooses thresholds on fewer validation brains than training used is refused', () => {
+  const config = toyConfig(1);
+  const path = join(directory, 'thresholds.json');
+  for (const validationSubjects of [config.data.subjects.validation - 1, 20.5]) {
+    writeFileSync(path, JSON.stringify({ ...config, evaluation: { validationSubjects } }));
+    expect(() => readTrainingConfig(path)).toThrow(/evaluation.validationSubjects/);
+  }
+  writeFileSync(path, JSON.stringify({ ...config, evaluation: { validationSubjects: 64 } }));
+  expect(readTrainingConfig(path).evaluation).toEqual({ validationSubjects: 64 });
 });
 
 test('a config whose hard-negative share lies outside (0, 1] is refused', () => {
