@@ -67,7 +67,7 @@ export interface DetectionState {
   layers: LayerView;
 }
 
-/** A completely analysed series' tuber regions at the panel's threshold. */
+/** A completely analysed series' tuber regions: the half-maximum Grad-CAM of the slices flagged at the panel's threshold. */
 export interface TuberRegions {
   target: DetectionTarget;
   model: NonNullable<DetectionState['model']>;
@@ -204,7 +204,7 @@ export class DetectionController extends StateStore<DetectionState> {
 
   /** The tuber regions once every slice is analysed; undefined before. */
   tuberRegions(): TuberRegions | undefined {
-    const { phase, target, model, threshold } = this.state;
+    const { phase, target, model, threshold, slices } = this.state;
     if (phase !== 'complete' || !target || !model || threshold === undefined) return undefined;
     return {
       target,
@@ -212,7 +212,11 @@ export class DetectionController extends StateStore<DetectionState> {
       threshold,
       masks: target.imageIds.map((imageId, index) => ({
         imageId,
-        mask: regionMask(heatOnImage(this.gradCamHeat[index]), threshold),
+        mask: regionMask(
+          heatOnImage(this.gradCamHeat[index]),
+          slices[index]?.probability ?? NaN,
+          threshold
+        ),
       })),
     };
   }

@@ -1,5 +1,6 @@
 import type { Rgba } from './core/heatLevels';
 import type { DetectionController, DetectionTarget, TuberRegions } from './detectionController';
+import { regionCriterion } from './core/tuberRegions';
 import type { DicomDataset, Services } from './ohif/types';
 import { StateStore } from './stateStore';
 import type { LayerSpec, LayerTarget, TuberLayer } from './tuberLayers';
@@ -39,7 +40,7 @@ type Delivery = (
 ) => Promise</** What was done, for people. */ string>;
 
 /**
- * The tuber regions of a completely analysed series (Grad-CAM at the panel's threshold) as a DICOM SEG
+ * The tuber regions of a completely analysed series (see core/tuberRegions.ts) as a DICOM SEG
  * with one segment, built by the viewer's own SEG export: downloaded, or stored in the active data
  * source. A store the archive refuses is reported as refused, never as saved.
  */
@@ -95,7 +96,10 @@ export class SegExport extends StateStore<SegExportState> {
     const threshold = regions.threshold.toFixed(2);
     const slices = regions.masks.filter(({ mask }) => mask.includes(1)).length;
     if (slices === 0)
-      return this.finish('empty', `No Grad-CAM region reaches ${threshold}: nothing to export.`);
+      return this.finish(
+        'empty',
+        `No slice at ${threshold} or more has a Grad-CAM region: nothing to export.`
+      );
     this.setState({ phase: 'working', message: 'Building the DICOM SEG …' });
     try {
       const layer = await this.drawRegions(regions);
@@ -105,7 +109,7 @@ export class SegExport extends StateStore<SegExportState> {
       );
       this.finish(
         'done',
-        `${done}: tuber regions ≥ ${threshold} on ${slices} of ${regions.masks.length} slices.`
+        `${done}: tuber regions (${regionCriterion(regions.threshold)}) on ${slices} of ${regions.masks.length} slices.`
       );
     } catch (error) {
       this.finish('failed', `${failure}: ${describe(error)}`);
@@ -145,7 +149,7 @@ function regionSegmentationId({ displaySetInstanceUID }: DetectionTarget): strin
 function regionLayerSpec({ target, model, threshold }: TuberRegions): LayerSpec {
   return {
     segmentationId: regionSegmentationId(target),
-    label: `TuberLens tubers ≥ ${threshold.toFixed(2)}`,
+    label: `TuberLens tubers (${regionCriterion(threshold)})`,
     segments: [
       {
         index: 1,
@@ -160,13 +164,15 @@ function regionLayerSpec({ target, model, threshold }: TuberRegions): LayerSpec 
 
 /** The SEG's encoding and the attributes that say what made it (plain ASCII: the SEG declares no character set). */
 function segOptions({ model, threshold }: TuberRegions): Record<string, unknown> {
-  const atThreshold = `Grad-CAM >= ${threshold.toFixed(2)}`;
+  const atThreshold = regionCriterion(threshold);
   return {
     sopClassUID: SEGMENTATION_STORAGE,
     // The viewer's defaults come in both spellings, and its SEG writer reads the lower-case one first.
     transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
     transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN,
-    SeriesDescription: longString(`TuberLens ${atThreshold} ${model.name} ${model.version}`),
+    SeriesDescription: longString(
+      `TuberLens tubers, p >= ${threshold.toFixed(2)}, ${model.name} ${model.version}`
+    ),
     Manufacturer: 'TuberLens',
     ManufacturerModelName: longString(model.name),
     SoftwareVersions: longString(model.version),

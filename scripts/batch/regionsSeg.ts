@@ -5,6 +5,7 @@
  */
 import dcmjs from 'dcmjs';
 import { numberValue, stringValue } from '../../extension/src/core/dicomweb/dicomJson';
+import { regionCriterion } from '../../extension/src/core/tuberRegions';
 import {
   regionsSeriesDescription,
   TUBERLENS_CODING_SCHEME,
@@ -60,7 +61,7 @@ export function regionsSegBytes({ model, threshold, createdAt, uids, slices }: R
   if (!first) throw new Error('a SEG needs at least one slice');
   const grid = pixelGrid(first.metadata);
   for (const { metadata, mask } of slices) checkSameGrid(grid, pixelGrid(metadata), mask);
-  const atThreshold = `Grad-CAM >= ${threshold.toFixed(2)}`;
+  const atThreshold = regionCriterion(threshold);
   return part10Bytes({
     SpecificCharacterSet: 'ISO_IR 192', // dcmjs writes text as UTF-8
     SOPClassUID: SEGMENTATION_STORAGE,

@@ -171,7 +171,11 @@ async function analyse(
   const { name, version } = detector.card;
   const model = { name, version, sha256: detector.sha256 };
   const masks = slices.map((slice, n) =>
-    regionMask(heatOnImage(sliceHeat(gradCams[n], probabilities[n], slice)), decision.threshold)
+    regionMask(
+      heatOnImage(sliceHeat(gradCams[n], probabilities[n], slice)),
+      probabilities[n],
+      decision.threshold
+    )
   );
   const sr = derivedUids('sr', series.seriesInstanceUID, model);
   const seg = derivedUids('seg', series.seriesInstanceUID, model);

@@ -103,7 +103,7 @@ test('the worklist lists the demo studies from Orthanc; detection on the TSC stu
 
   await expect(outcome.getAttribute('data-status')).resolves.toBe('done');
   await expect(page.locator('[data-cy="tuberlens-seg-message"]').innerText()).resolves.toMatch(
-    /^Saved to .*: tuber regions ≥ \d\.\d\d on \d+ of 24 slices\.$/
+    /^Saved to .*: tuber regions \(Grad-CAM half max, p >= \d\.\d\d\) on \d+ of 24 slices\.$/
   );
   const studyInstanceUID = new URL(page.url()).searchParams.get('StudyInstanceUIDs')!;
   const segSeries = await orthanc.searchSeries(studyInstanceUID, { Modality: 'SEG' });

@@ -35,7 +35,7 @@ export function SegControls({ segExport, state }: { segExport: SegExport; state:
       </div>
       <div style={styles.muted} data-cy="tuberlens-seg-note">
         {complete
-          ? `Tuber regions: Grad-CAM ≥ ${threshold}, one segment.`
+          ? `Tuber regions: where Grad-CAM reaches half its peak, on slices at ${threshold} or more; one segment.`
           : 'DICOM SEG once every slice is analysed.'}
         {saveUnavailable && complete && ` Save: ${saveUnavailable}`}
       </div>

@@ -109,7 +109,7 @@ describe('a study read at its contrast’s operating point, with a card validate
     expect(t2.row.flaggedSlices).toBe(
       result.slices.filter(slice => slice.probability >= SLICE_THRESHOLD).length
     );
-    expect(text(t2.seg, '00700081')).toMatch(/Grad-CAM >= 0\.50/);
+    expect(text(t2.seg, '00700081')).toMatch(/Grad-CAM half max, p >= 0\.50/);
   });
 
   test('a study with FLAIR: its FLAIR series decided at the FLAIR threshold', () => {
@@ -126,7 +126,7 @@ describe('a study read at its contrast’s operating point, with a card validate
       positive: true,
       threshold: FLAIR_THRESHOLD,
     });
-    expect(text(flair.seg, '00700081')).toMatch(/Grad-CAM >= 0\.00/);
+    expect(text(flair.seg, '00700081')).toMatch(/Grad-CAM half max, p >= 0\.00/);
   });
 
   test('the CSV says no verdict with an empty positive and the reason, and reads back so', () => {

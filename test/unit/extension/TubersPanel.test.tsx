@@ -260,7 +260,7 @@ describe('detection results', () => {
       );
       expect(flaggedBars()).toEqual([]);
       expect(text('tuberlens-flagged-count')).toContain('0 slices flagged at ≥ 0.70');
-      expect(text('tuberlens-seg-note')).toContain('Grad-CAM ≥ 0.70');
+      expect(text('tuberlens-seg-note')).toContain('on slices at 0.70 or more');
 
       await slide('tuberlens-threshold', 0.35);
       expect(flaggedBars()).toEqual(['1', '2']);

@@ -1,6 +1,6 @@
 /** @jest-environment jsdom */
 import { act, createElement } from 'react';
-import { HEAT_LEVELS, toHeatLevels } from '../../../extension/src/core/heatLevels';
+import { toHeatLevels } from '../../../extension/src/core/heatLevels';
 import { regionMask } from '../../../extension/src/core/tuberRegions';
 import type { DetectionController } from '../../../extension/src/detectionController';
 import {
@@ -42,19 +42,26 @@ function exporter(
 }
 
 describe('tuber regions', () => {
-  test('are the pixels whose heat reaches the threshold, never below the layer’s floor', () => {
-    const heat = [0.1, 0.19, 0.2, 0.35, 0.5, 0.52, 0.9];
-    expect(Array.from(regionMask(heat, 0.5))).toEqual([0, 0, 0, 0, 1, 1, 1]);
-    expect(Array.from(regionMask(heat, 0))).toEqual([0, 0, 1, 1, 1, 1, 1]);
+  test('on a flagged slice are its pixels with half its peak heat or more, never below the layer’s floor', () => {
+    const heat = [0.1, 0.19, 0.2, 0.35, 0.44, 0.45, 0.9];
+    expect(Array.from(regionMask(heat, 0.9, 0.5))).toEqual([0, 0, 0, 0, 0, 1, 1]);
+    expect(Array.from(regionMask([0.1, 0.25, 0.3], 0.6, 0.5))).toEqual([0, 1, 1]);
+    expect(Array.from(regionMask([0, 0, 0], 0.9, 0.5))).toEqual([0, 0, 0]);
   });
 
-  test('at a level’s lower bound they are exactly the pixels drawn at that level or above', () => {
-    const heat = Array.from({ length: 1000 }, (_, index) => (index + 0.5) / 1000);
+  test('a slice under the threshold has none, however hot', () => {
+    expect(Array.from(regionMask([0.3, 0.9], 0.49, 0.5))).toEqual([0, 0]);
+    expect(Array.from(regionMask([0.3, 0.9], NaN, 0.5))).toEqual([0, 0]);
+  });
+
+  test('always hold the slice’s hottest pixel and lie within what the heat layer draws', () => {
+    const heat = Array.from({ length: 1000 }, (_, index) => Math.abs(Math.sin(index * 12.9898)));
+    const mask = regionMask(heat, 1, 0.5);
     const levels = toHeatLevels(heat);
-    for (const { level, from } of HEAT_LEVELS) {
-      const mask = regionMask(heat, from);
-      expect(Array.from(mask)).toEqual(Array.from(levels, drawn => (drawn >= level ? 1 : 0)));
-    }
+    expect(mask[heat.indexOf(Math.max(...heat))]).toBe(1);
+    mask.forEach((inRegion, index) => {
+      if (inRegion) expect(levels[index]).toBeGreaterThanOrEqual(1);
+    });
   });
 
   test('exist once every slice is analysed, cut at the panel’s threshold', async () => {
@@ -107,7 +114,7 @@ describe('DICOM SEG export', () => {
     const [{ spec, layer }] = seg.layers;
     expect(spec).toEqual({
       segmentationId: 'tuberlens-tubers-t2',
-      label: 'TuberLens tubers ≥ 0.50',
+      label: 'TuberLens tubers (Grad-CAM half max, p >= 0.50)',
       segments: [
         {
           index: 1,
@@ -129,11 +136,11 @@ describe('DICOM SEG export', () => {
       sopClassUID: SEGMENTATION_STORAGE,
       transferSyntaxUID: '1.2.840.10008.1.2.1',
       transferSyntaxUid: '1.2.840.10008.1.2.1',
-      SeriesDescription: 'TuberLens Grad-CAM >= 0.50 tuber-net-fixture 0.0.0-test',
+      SeriesDescription: 'TuberLens tubers, p >= 0.50, tuber-net-fixture 0.0.0-test',
       Manufacturer: 'TuberLens',
       ManufacturerModelName: 'tuber-net-fixture',
       SoftwareVersions: '0.0.0-test',
-      ContentDescription: 'Tuber regions, Grad-CAM >= 0.50; research use only',
+      ContentDescription: 'Tuber regions, Grad-CAM half max, p >= 0.50; research use only',
       ContentCreatorName: 'TuberLens',
     });
     expect(seg.downloads).toEqual([
@@ -144,7 +151,8 @@ describe('DICOM SEG export', () => {
     ]);
     expect(segExport.current).toEqual({
       phase: 'done',
-      message: 'Downloaded tuberlens-series-seg.dcm: tuber regions ≥ 0.50 on 2 of 4 slices.',
+      message:
+        'Downloaded tuberlens-series-seg.dcm: tuber regions (Grad-CAM half max, p >= 0.50) on 2 of 4 slices.',
     });
     expect(fake.mocks.services.uiNotificationService.show).toHaveBeenLastCalledWith(
       expect.objectContaining({ type: 'success' })
@@ -162,7 +170,7 @@ describe('DICOM SEG export', () => {
       expect.objectContaining({ SeriesDescription: expect.stringContaining('tuber-net-fixture') })
     );
     expect(segExport.current.message).toBe(
-      'Saved to Demo archive: tuber regions ≥ 0.50 on 2 of 4 slices.'
+      'Saved to Demo archive: tuber regions (Grad-CAM half max, p >= 0.50) on 2 of 4 slices.'
     );
   });
 
@@ -208,14 +216,14 @@ describe('DICOM SEG export', () => {
     expect(segExport.saveUnavailable()).toBeUndefined();
   });
 
-  test('no region at the threshold: nothing is built, and it says so', async () => {
+  test('no slice at the threshold: nothing is built, and it says so', async () => {
     const { fake, detection } = await analysed({ 'img:0': 0.1, 'img:1': 0.3 });
     const { seg, segExport } = exporter(fake, detection);
     await segExport.download();
 
     expect(segExport.current).toEqual({
       phase: 'empty',
-      message: 'No Grad-CAM region reaches 0.50: nothing to export.',
+      message: 'No slice at 0.50 or more has a Grad-CAM region: nothing to export.',
     });
     expect(seg.host.generateSeg).not.toHaveBeenCalled();
   });
@@ -266,14 +274,14 @@ describe('the panel’s SEG controls', () => {
     const seg = await renderPanel();
     expect(element<HTMLButtonElement>('tuberlens-save-seg')!.disabled).toBe(true);
     expect(element('tuberlens-seg-note')!.textContent).toBe(
-      'Tuber regions: Grad-CAM ≥ 0.50, one segment. Save: this archive is read-only; use Download SEG.'
+      'Tuber regions: where Grad-CAM reaches half its peak, on slices at 0.50 or more; one segment. Save: this archive is read-only; use Download SEG.'
     );
 
     await act(async () => element<HTMLButtonElement>('tuberlens-download-seg')!.click());
     expect(seg.downloads).toHaveLength(1);
     expect(element('tuberlens-seg')!.getAttribute('data-status')).toBe('done');
     expect(element('tuberlens-seg-message')!.textContent).toBe(
-      'Downloaded tuberlens-series-seg.dcm: tuber regions ≥ 0.50 on 2 of 4 slices.'
+      'Downloaded tuberlens-series-seg.dcm: tuber regions (Grad-CAM half max, p >= 0.50) on 2 of 4 slices.'
     );
   });
 
