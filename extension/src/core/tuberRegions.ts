@@ -35,7 +35,7 @@ export function heatOnImage({ map, geometry }: SliceHeat): Float32Array {
 }
 
 /** Share of a flagged slice's peak heat that its tuber region keeps. */
-export const REGION_SHARE_OF_PEAK = 0.5;
+const REGION_SHARE_OF_PEAK = 0.5;
 
 /** How the regions are cut, in plain ASCII (DICOM text and the panel alike), e.g. "Grad-CAM half max, p >= 0.94". */
 export function regionCriterion(threshold: number): string {
