@@ -42,7 +42,7 @@ export const MINIMUM_SERIES_AUC = 0.9;
  * Lower bounds (mm² of tuber on the slice) of the strata that detection and localisation are also
  * reported by: a slice is labelled "tuber" from 20 mm², and small tubers are the hard ones.
  */
-export const TUBER_AREA_STRATA_MM2 = [20, 50, 150, 400] as const;
+const TUBER_AREA_STRATA_MM2 = [20, 50, 150, 400] as const;
 
 /** The test slices of one contrast whose tuber area lies in [fromMm2, toMm2). */
 export interface TuberAreaStratum {
