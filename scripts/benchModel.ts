@@ -47,6 +47,12 @@ async function medianMs(
   return median(times);
 }
 
+/** A series of random slices shaped for the model's input. */
+function randomSeries(model: tfl.LayersModel): tf.Tensor4D {
+  const [size, , channels] = model.inputs[0].shape.slice(1) as number[];
+  return tf.randomUniform([SERIES_SLICES, size, size, channels]) as tf.Tensor4D;
+}
+
 async function timeSeries(
   backend: NodeBackendName,
   modelFolder: string,
@@ -54,8 +60,7 @@ async function timeSeries(
 ): Promise<SeriesTimings> {
   const used = await initialiseNodeBackend(backend);
   const model = await loadModel(modelFolder);
-  const [size, , channels] = model.inputs[0].shape.slice(1) as number[];
-  const series = tf.randomUniform([SERIES_SLICES, size, size, channels]) as tf.Tensor4D;
+  const series = randomSeries(model);
   const baseline = tf.memory().numTensors;
   const time = async (what: string, action: () => Promise<void> | void) => {
     const ms = await medianMs(REPEATS[backend], action, WARM_UP[backend]);
@@ -96,9 +101,8 @@ async function compareWithReference(modelFolder: string): Promise<ReferenceCompa
   await initialiseNodeBackend('wasm');
   const reference = buildInceptionV3Reference();
   const model = await loadModel(modelFolder);
-  const [size, , channels] = model.inputs[0].shape.slice(1) as number[];
   const referenceBatch = tf.randomUniform([REFERENCE_BATCH, 299, 299, 3]);
-  const series = tf.randomUniform([SERIES_SLICES, size, size, channels]);
+  const series = randomSeries(model);
   const msPerSlice = async (network: tfl.LayersModel, input: tf.Tensor) => {
     const started = performance.now();
     const output = network.predict(input) as tf.Tensor;
