@@ -1,6 +1,11 @@
 import type { DetectionEngine, SliceResult } from './core/engine/detectionEngine';
 import { toHeatLevels } from './core/heatLevels';
-import { operatingPoint, type OperatingPoint, type SeriesThresholds } from './core/operatingPoint';
+import {
+  operatingPoint,
+  type OperatingPoint,
+  type SeriesThresholds,
+  type VerdictContrast,
+} from './core/operatingPoint';
 import { preprocessSlice } from './core/preprocessing';
 import { classifySeries, type Contrast } from './core/seriesClassification';
 import type { SeriesReport, SliceRecord } from './core/seriesReport';
@@ -64,7 +69,15 @@ export interface DetectionState {
   operatingPoint?: OperatingPoint;
   /** The threshold that flags slices: the operating point's until the user moves it. */
   threshold?: number;
+  /** Where the target gets no verdict: a series of its study that the model is validated for. */
+  validatedSeries?: ValidatedSeries;
   layers: LayerView;
+}
+
+export interface ValidatedSeries {
+  displaySetInstanceUID: string;
+  seriesDescription: string;
+  contrast: VerdictContrast;
 }
 
 /** A completely analysed series' tuber regions: the half-maximum Grad-CAM of the slices flagged at the panel's threshold. */
@@ -84,6 +97,8 @@ export const STOP_REASONS = {
 
 /** Slices read and run together after the displayed one: a Stop takes effect within one batch. */
 const BATCH_SIZE = 4;
+/** How long a series chosen from the panel may take to appear in the viewport. */
+const SHOW_SERIES_TIMEOUT_MS = 15_000;
 
 const INITIAL_STATE: DetectionState = {
   phase: 'idle',
@@ -145,6 +160,22 @@ export class DetectionController extends StateStore<DetectionState> {
       return;
     this.stop(STOP_REASONS.user);
     await this.execute(availability.modelUrl, target, saliency);
+  }
+
+  /** Shows a series of the study in the active viewport, then runs on it. */
+  async detectOnSeries(displaySetInstanceUID: string): Promise<void> {
+    const { viewportGridService, displaySetService } = this.services;
+    const viewportId = viewportGridService.getActiveViewportId();
+    const series = displaySetService.getDisplaySetByUID(displaySetInstanceUID);
+    if (!viewportId || !series?.imageIds?.length)
+      return this.didNotRun('That series is no longer loaded.');
+    viewportGridService.setDisplaySetsForViewport({
+      viewportId,
+      displaySetInstanceUIDs: [displaySetInstanceUID],
+    });
+    if (!(await this.showsOneOf(viewportId, series.imageIds)))
+      return this.didNotRun(`The series “${series.SeriesDescription ?? ''}” did not open.`);
+    await this.detect();
   }
 
   stop(reason: string = STOP_REASONS.user): void {
@@ -229,6 +260,48 @@ export class DetectionController extends StateStore<DetectionState> {
     });
   }
 
+  /** Waits until the viewport shows one of the images (it loads a newly set series asynchronously). */
+  private async showsOneOf(viewportId: string, imageIds: string[]): Promise<boolean> {
+    const wanted = new Set(imageIds);
+    const deadline = Date.now() + SHOW_SERIES_TIMEOUT_MS;
+    while (!wanted.has(this.host.displayedImageId(viewportId) ?? '')) {
+      if (Date.now() > deadline) return false;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    return true;
+  }
+
+  /**
+   * The axial series (else any) of the target's study whose contrast the model card gives a series
+   * threshold, when the target's contrast has none.
+   */
+  private validatedSeriesFor(
+    target: DetectionTarget,
+    seriesThresholds: SeriesThresholds | undefined
+  ): ValidatedSeries | undefined {
+    const { displaySetService } = this.services;
+    const study = displaySetService.getDisplaySetByUID(
+      target.displaySetInstanceUID
+    )?.StudyInstanceUID;
+    const candidates = displaySetService
+      .getActiveDisplaySets()
+      .filter(set => set.StudyInstanceUID === study && set.imageIds?.length)
+      .flatMap(set => {
+        const { contrast, plane } = classifySeries(seriesAttributesOf(set));
+        return contrast !== 'other' && seriesThresholds?.[contrast] !== undefined
+          ? [{ set, contrast, plane }]
+          : [];
+      });
+    const best = candidates.find(({ plane }) => plane === 'axial') ?? candidates[0];
+    return (
+      best && {
+        displaySetInstanceUID: best.set.displaySetInstanceUID,
+        seriesDescription: best.set.SeriesDescription ?? '',
+        contrast: best.contrast,
+      }
+    );
+  }
+
   private displayedTarget(): DetectionTarget | undefined {
     const viewportId = this.services.viewportGridService.getActiveViewportId();
     const series: DisplaySet | undefined = getDisplayedSeries(this.services);
@@ -263,7 +336,13 @@ export class DetectionController extends StateStore<DetectionState> {
       const engine = await this.loadEngine(modelUrl);
       this.throwIfStopped(run);
       const point = operatingPoint(engine.card, target.contrast);
-      this.update({ operatingPoint: point, threshold: this.state.threshold ?? point.threshold });
+      this.update({
+        operatingPoint: point,
+        threshold: this.state.threshold ?? point.threshold,
+        validatedSeries: point.verdict
+          ? undefined
+          : this.validatedSeriesFor(target, engine.card.seriesThresholds),
+      });
       await this.createLayers(run, target, saliency);
       this.update({ phase: 'running', message: 'Detecting tubers …' });
       for (const batch of this.batches(target)) await this.runBatch(engine, run, target, batch);

@@ -83,7 +83,7 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
     await page.close();
   }, 420_000);
 
-  test("a T2 series is decided at the card's T2 series threshold, or gets no verdict and says why", async () => {
+  test("a T2 series is decided at the card's T2 series threshold, or gets no verdict, says why and offers the FLAIR series", async () => {
     const { page, problems } = await openStudy(browser, server, 'SYNTHETIC BRAIN MRI - TSC');
     await showSeries(page, 'AX T2 FSE');
     await eventually(async () =>
@@ -102,6 +102,19 @@ describe(`the installed model (${installed[0]}) in the viewer`, () => {
       await expect(seriesProbability(page)).resolves.toContain(
         `slices flagged at ≥ ${threshold.toFixed(2)}, the model card's slice threshold.`
       );
+
+      // One click shows the study's FLAIR series and decides it.
+      const offer = page.locator('[data-cy="tuberlens-detect-validated"]');
+      await expect(offer.innerText()).resolves.toMatch(/^Detect on the FLAIR series “.*FLAIR.*”$/);
+      await offer.click();
+      await eventually(async () =>
+        expect(await page.locator('[data-cy="tuberlens-series-description"]').innerText()).toMatch(
+          /FLAIR/
+        )
+      );
+      await waitForPhase(page, 'complete');
+      await expect(verdict.getAttribute('data-verdict')).resolves.toBe('positive');
+      await expect(seriesProbability(page)).resolves.toContain(`≥ ${FLAIR_VERDICT}`);
     } else {
       await expect(verdict.getAttribute('data-verdict')).resolves.toMatch(/^(positive|negative)$/);
     }

@@ -40,6 +40,7 @@ export interface DisplaySet {
 export interface ViewportGridService extends PubSubService {
   getActiveViewportId(): string | undefined;
   getDisplaySetsUIDsForViewport(viewportId: string): string[] | undefined;
+  setDisplaySetsForViewport(update: { viewportId: string; displaySetInstanceUIDs: string[] }): void;
 }
 
 export interface DisplaySetService extends PubSubService {

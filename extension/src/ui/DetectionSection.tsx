@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
 import type { ModelAvailability } from '../core/modelAvailability';
 import { isFlagged, reportCsv, reportJson, seriesDecision } from '../core/seriesReport';
-import type { DetectionController, DetectionState } from '../detectionController';
+import type { DetectionController, DetectionState, ValidatedSeries } from '../detectionController';
 import { DETECT_HOTKEY } from '../id';
 import type { SegExport } from '../segExport';
 import { downloadText } from './download';
@@ -150,6 +150,9 @@ function Results({
   return (
     <>
       <Verdict state={state} />
+      {state.validatedSeries && (
+        <ValidatedSeriesOffer detection={detection} series={state.validatedSeries} />
+      )}
       <SliceStrip
         slices={state.slices}
         threshold={threshold}
@@ -202,6 +205,28 @@ function Verdict({ state }: { state: DetectionState }) {
       testId="tuberlens-verdict"
       probabilityTestId="tuberlens-series-probability"
     />
+  );
+}
+
+/** Where the series gets no verdict: one click shows the study's series the model is validated for and runs on it. */
+function ValidatedSeriesOffer({
+  detection,
+  series,
+}: {
+  detection: DetectionController;
+  series: ValidatedSeries;
+}) {
+  return (
+    <div style={styles.row}>
+      <button
+        type="button"
+        data-cy="tuberlens-detect-validated"
+        style={styles.button}
+        onClick={() => void detection.detectOnSeries(series.displaySetInstanceUID)}
+      >
+        Detect on the {series.contrast} series “{series.seriesDescription}”
+      </button>
+    </div>
   );
 }
 

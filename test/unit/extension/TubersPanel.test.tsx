@@ -301,6 +301,26 @@ describe('detection results', () => {
         verdictWithheld: T2_WITHHELD,
       });
     });
+
+    test('a T2 series offers the study’s FLAIR series, which one click shows and decides', async () => {
+      await renderRead('T2', 0.9);
+      const offer = element<HTMLButtonElement>('tuberlens-detect-validated');
+      expect(offer?.textContent).toBe('Detect on the FLAIR series “AX FLAIR”');
+      await act(async () => {
+        offer!.click();
+        await new Promise(resolve => setTimeout(resolve, 0));
+      });
+      expect(verdict()).toBe('negative');
+      expect(text('tuberlens-series-probability')).toContain(
+        "the model card's FLAIR series threshold"
+      );
+      expect(element('tuberlens-detect-validated')).toBeNull();
+    });
+
+    test('a FLAIR series offers no other series', async () => {
+      await renderRead('FLAIR', 0.8);
+      expect(element('tuberlens-detect-validated')).toBeNull();
+    });
   });
 
   test('while running: progress and Stop; once stopped: why, and no verdict', async () => {

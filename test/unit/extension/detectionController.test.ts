@@ -309,6 +309,7 @@ describe('each series is read at its contrast’s operating point', () => {
     expect(negative.target?.contrast).toBe('FLAIR');
     expect(negative.operatingPoint).toEqual({ verdict: true, threshold: 0.7 });
     expect(negative.threshold).toBe(0.7);
+    expect(negative.validatedSeries).toBeUndefined();
     expect(negative.model).toMatchObject({ threshold: 0.3, seriesThresholds: { FLAIR: 0.7 } });
     expect(seriesDecision(negative.slices, negative.operatingPoint!)).toEqual({
       probability: 0.5,
@@ -335,6 +336,47 @@ describe('each series is read at its contrast’s operating point', () => {
       threshold: 0.3,
       series: { contrast: 'T2' },
       operatingPoint: { verdict: false },
+    });
+  });
+
+  test('a T2 series offers the study’s FLAIR series, and runs on it when asked', async () => {
+    const { fake, detection, state } = await complete('T2', 0.9);
+    expect(state.validatedSeries).toEqual({
+      displaySetInstanceUID: 'flair',
+      seriesDescription: 'AX FLAIR',
+      contrast: 'FLAIR',
+    });
+
+    await detection.detectOnSeries('flair');
+    expect(fake.mocks.services.viewportGridService.setDisplaySetsForViewport).toHaveBeenCalledWith({
+      viewportId: 'default',
+      displaySetInstanceUIDs: ['flair'],
+    });
+    const onFlair = detection.current;
+    expect(onFlair.phase).toBe('complete');
+    expect(onFlair.target).toMatchObject({ displaySetInstanceUID: 'flair', contrast: 'FLAIR' });
+    expect(onFlair.operatingPoint).toEqual({ verdict: true, threshold: 0.7 });
+    expect(onFlair.validatedSeries).toBeUndefined();
+    expect(fake.reads.at(-1)).toBe('other:0');
+  });
+
+  test('offers nothing where the study has no series the model is validated for', async () => {
+    const fake = fakeDetection(2, {}, { card: { ...FLAIR_ONLY_CARD, seriesThresholds: {} } });
+    const detection = fake.detection();
+    await detection.detect();
+    expect(detection.current.operatingPoint?.verdict).toBe(false);
+    expect(detection.current.validatedSeries).toBeUndefined();
+  });
+
+  test('says so, and runs nothing, when the offered series is gone', async () => {
+    const { fake, detection } = await complete('T2', 0.9);
+    const runs = fake.engineRuns.length;
+    await detection.detectOnSeries('gone');
+    expect(fake.engineRuns).toHaveLength(runs);
+    expect(fake.mocks.services.uiNotificationService.show).toHaveBeenCalledWith({
+      title: 'Tuber detection did not run',
+      message: 'That series is no longer loaded.',
+      type: 'warning',
     });
   });
 

@@ -142,7 +142,12 @@ export function fakeDetection(
       layers.push(layer);
       return layer;
     }),
-    displayedImageId: () => options.displayed,
+    // The fixed `displayed` image while the series is shown; another series shows its first image.
+    displayedImageId: () => {
+      const [shown] = mocks.services.viewportGridService.getDisplaySetsUIDsForViewport();
+      if (shown === series.displaySetInstanceUID) return options.displayed;
+      return mocks.services.displaySetService.getDisplaySetByUID(shown ?? '')?.imageIds?.[0];
+    },
     showImage: jest.fn(),
   };
   const t2: DisplaySet = displaySet('t2', 'AX T2 FSE');

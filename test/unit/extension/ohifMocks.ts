@@ -28,6 +28,9 @@ export function mockServices(displaySets: DisplaySet[] = [], activeDisplaySetUID
       getDisplaySetsUIDsForViewport: jest.fn(() =>
         state.activeDisplaySetUID ? [state.activeDisplaySetUID] : []
       ),
+      setDisplaySetsForViewport: jest.fn(
+        ({ displaySetInstanceUIDs: [uid] }: { displaySetInstanceUIDs: string[] }) => display(uid)
+      ),
     },
     displaySetService: {
       ...pubSub('displaySets', ['DISPLAY_SETS_ADDED', 'DISPLAY_SETS_CHANGED']),
@@ -43,13 +46,14 @@ export function mockServices(displaySets: DisplaySet[] = [], activeDisplaySetUID
     hangingProtocolService: { addCustomAttribute: jest.fn() },
     toolbarService: { register: jest.fn() },
   } satisfies Services;
+  /** Shows another display set in the active viewport and fires the grid event, as OHIF does. */
+  function display(uid: string | undefined) {
+    state.activeDisplaySetUID = uid;
+    listeners.get('grid:GRID_STATE_CHANGED')?.forEach(callback => callback());
+  }
   return {
     services,
-    /** Shows another display set in the active viewport and fires the grid event, as OHIF does. */
-    display(uid: string | undefined) {
-      state.activeDisplaySetUID = uid;
-      listeners.get('grid:GRID_STATE_CHANGED')?.forEach(callback => callback());
-    },
+    display,
     /** Adds a display set, as OHIF does when a series' metadata arrives, and fires the event. */
     addDisplaySet(set: DisplaySet) {
       displaySets.push(set);
