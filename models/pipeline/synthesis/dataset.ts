@@ -1,19 +1,22 @@
 /**
  * Training data from the synthesis engine: labelled axial slices of synthetic subjects, split by subject
- * and generated in a worker thread, so that synthesis overlaps training.
+ * and generated in worker threads (one per core unless told), so that synthesis overlaps training and
+ * uses every core. Every subject is seeded by its id alone, so the slices do not depend on the number
+ * of workers: subject k goes to worker k mod n, and the consumer takes the subjects back in order.
  *
- * Protocol between the main thread (consumer) and the worker (producer):
- * - the main thread plans the subjects (ids, splits, TSC or control, label map) and starts the worker with
- *   that plan and SUBJECTS_AHEAD credits;
+ * Protocol between the main thread (consumer) and each worker (producer):
+ * - the main thread plans the subjects (ids, splits, TSC or control, label map) and starts each worker
+ *   with its share of that plan and SUBJECTS_AHEAD credits;
  * - the worker spends one credit per subject: it generates the subject's slices and posts them as one
  *   `subject` message, transferring the typed arrays' buffers; with no credit left it waits;
  * - the main thread grants one credit (a `credit` message) each time the consumer has taken every slice of
  *   a subject, so at most SUBJECTS_AHEAD subjects are generated but not yet consumed;
- * - a failure in the worker is posted as an `error` message (or surfaces as the worker's 'error' or early
- *   'exit') and rejects the iteration; leaving the loop early (`break`, `return`, a throw) terminates the
- *   worker.
+ * - a failure in a worker is posted as an `error` message (or surfaces as the worker's 'error' or early
+ *   'exit') and rejects the iteration when that worker's next subject is due; leaving the loop early
+ *   (`break`, `return`, a throw) terminates every worker.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { prepareAnatomy, type Anatomy } from './anatomy';
@@ -31,7 +34,7 @@ export type SplitFractions = Record<Split, number>;
 
 export const DEFAULT_SPLIT_FRACTIONS: SplitFractions = { train: 0.7, validation: 0.15, test: 0.15 };
 
-/** How many subjects the worker may generate ahead of the consumer. */
+/** How many subjects each worker may generate ahead of the consumer. */
 export const SUBJECTS_AHEAD = 2;
 
 /** One labelled training example: a slice (or a 2.5D stack around it) and its tuber mask. */
@@ -74,8 +77,10 @@ export interface DatasetOptions {
   splitFractions?: SplitFractions;
   /** Share of TSC subjects (default 0.5: the even-numbered subjects). */
   tscShare?: number;
-  /** Fixed acquisition settings; plain data only (it is copied to the worker). */
+  /** Fixed acquisition settings; plain data only (it is copied to the workers). */
   acquisition?: Partial<Acquisition>;
+  /** Worker threads (default: one per core, never more than there are subjects). */
+  workers?: number;
 }
 
 /** One planned subject: who it is, where it goes and what it is made from. */
@@ -164,7 +169,15 @@ export function planSubjects(options: DatasetOptions): PlannedSubject[] {
 }
 
 function checkOptions(options: DatasetOptions): void {
-  const { labelFiles, subjects, contrasts, neighbours = 0, tscShare = 0.5, splits } = options;
+  const {
+    labelFiles,
+    subjects,
+    contrasts,
+    neighbours = 0,
+    tscShare = 0.5,
+    splits,
+    workers,
+  } = options;
   if (labelFiles.length === 0) throw new RangeError('the dataset needs at least one label file');
   if (!Number.isInteger(subjects) || subjects < 0)
     throw new RangeError(`subjects must be a non-negative integer, not ${subjects}`);
@@ -177,6 +190,8 @@ function checkOptions(options: DatasetOptions): void {
     throw new RangeError(`tscShare must be between 0 and 1, not ${tscShare}`);
   const unknownSplit = splits?.find(split => !SPLITS.includes(split));
   if (unknownSplit !== undefined) throw new RangeError(`unknown split ${unknownSplit}`);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
+    throw new RangeError(`workers must be a positive integer, not ${workers}`);
 }
 
 /** Reads and prepares a label map; throws DatasetError "cannot read label map PATH: why". */
@@ -299,35 +314,42 @@ export function liveDatasetWorkers(): number {
 }
 
 /**
- * Streams the labelled slices of the dataset, subject by subject, generated in a worker thread that
- * stays at most SUBJECTS_AHEAD subjects ahead. The worker starts at the first iteration; leaving the loop
- * early terminates it; a failure (e.g. an unreadable label map) rejects the iteration with its reason.
+ * Streams the labelled slices of the dataset, subject by subject, generated in worker threads that each
+ * stay at most SUBJECTS_AHEAD subjects ahead. The workers start at the first iteration; leaving the loop
+ * early terminates them; a failure (e.g. an unreadable label map) rejects the iteration with its reason.
  */
 export async function* streamDataset(
   options: DatasetOptions
 ): AsyncGenerator<DatasetSlice, void, undefined> {
   const subjects = planSubjects(options);
   if (subjects.length === 0) return;
-  const job: DatasetJob = {
-    subjects,
-    credits: SUBJECTS_AHEAD,
-    contrasts: options.contrasts,
-    neighbours: options.neighbours ?? 0,
-    acquisition: options.acquisition,
-  };
-  const worker = startWorker(job);
-  const inbox = new Inbox(worker);
+  const count = Math.min(options.workers ?? availableParallelism(), subjects.length);
+  const producers: Array<{ worker: Worker; inbox: Inbox; remaining: number }> = [];
   try {
-    for (let remaining = subjects.length; remaining > 0; remaining--) {
-      // Referenced only while waiting, so an abandoned iteration does not keep the process alive.
-      worker.ref();
-      const message = await inbox.next();
+    for (let n = 0; n < count; n++) {
+      const share = subjects.filter((_, k) => k % count === n);
+      const worker = startWorker({
+        subjects: share,
+        credits: SUBJECTS_AHEAD,
+        contrasts: options.contrasts,
+        neighbours: options.neighbours ?? 0,
+        acquisition: options.acquisition,
+      });
+      // Referenced only while awaited, so an abandoned iteration does not keep the process alive.
       worker.unref();
+      producers.push({ worker, inbox: new Inbox(worker), remaining: share.length });
+    }
+    for (let k = 0; k < subjects.length; k++) {
+      const producer = producers[k % count];
+      producer.worker.ref();
+      const message = await producer.inbox.next();
+      producer.worker.unref();
       yield* message.slices;
-      if (remaining > 1) worker.postMessage({ type: 'credit', subjects: 1 } satisfies ToWorker);
+      if (--producer.remaining > 0)
+        producer.worker.postMessage({ type: 'credit', subjects: 1 } satisfies ToWorker);
     }
   } finally {
-    await worker.terminate();
+    await Promise.all(producers.map(({ worker }) => worker.terminate()));
   }
 }
 

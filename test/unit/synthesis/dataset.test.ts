@@ -191,6 +191,8 @@ describe('planSubjects', () => {
     expect(() => planSubjects(options({ subjects: 1.5 }))).toThrow(RangeError);
     expect(() => planSubjects(options({ neighbours: -1 }))).toThrow(RangeError);
     expect(() => planSubjects(options({ tscShare: 2 }))).toThrow(RangeError);
+    expect(() => planSubjects(options({ workers: 0 }))).toThrow(RangeError);
+    expect(() => planSubjects(options({ workers: 1.5 }))).toThrow(RangeError);
   });
 });
 
@@ -234,7 +236,7 @@ describe('the worker protocol', () => {
 });
 
 describe('streamDataset', () => {
-  const streamed = () => options({ subjects: 8, neighbours: 1 });
+  const streamed = () => options({ subjects: 8, neighbours: 1, workers: 2 });
   let slices: DatasetSlice[];
 
   beforeAll(async () => {
@@ -293,11 +295,13 @@ describe('streamDataset', () => {
     }
   });
 
-  it('gives the same slices on every run', async () => {
-    const again = await collect(streamed());
-    expect(again).toHaveLength(slices.length);
-    expect(again.every((slice, n) => sameSlice(slice, slices[n]))).toBe(true);
-  }, 30_000);
+  it('gives the same slices on every run, whatever the number of workers', async () => {
+    for (const workers of [2, 1, 3]) {
+      const again = await collect({ ...streamed(), workers });
+      expect(again).toHaveLength(slices.length);
+      expect(again.every((slice, n) => sameSlice(slice, slices[n]))).toBe(true);
+    }
+  }, 60_000);
 
   it('emits only the requested splits', async () => {
     const validationOnly = options({ subjects: 16, contrasts: ['T2'], splits: ['validation'] });
@@ -310,13 +314,14 @@ describe('streamDataset', () => {
     expect([...bySubject(validation).keys()]).toEqual(expected);
   }, 30_000);
 
-  it('terminates the worker when the consumer stops early, and can stream again', async () => {
+  it('terminates the workers when the consumer stops early, and can stream again', async () => {
     const started = Date.now();
     for (let run = 0; run < 2; run++) {
       let taken = 0;
-      for await (const slice of streamDataset(options({ subjects: 200, contrasts: ['T2'] }))) {
+      const many = options({ subjects: 200, contrasts: ['T2'], workers: 2 });
+      for await (const slice of streamDataset(many)) {
         expect(slice.subjectId).toBe('unit-0000');
-        expect(liveDatasetWorkers()).toBe(1);
+        expect(liveDatasetWorkers()).toBe(2);
         if (++taken === 3) break;
       }
       expect(taken).toBe(3);
