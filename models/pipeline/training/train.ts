@@ -524,7 +524,7 @@ async function saveOptimizer(optimizer: tf.Optimizer, runFolder: string): Promis
   iterations?.tensor.dispose();
 }
 
-async function restoreOptimizer(optimizer: tf.Optimizer, runFolder: string): Promise<void> {
+async function restoreOptimizer(optimizer: tf.AdamOptimizer, runFolder: string): Promise<void> {
   const specs = JSON.parse(
     await readFile(join(runFolder, 'optimizer.json'), 'utf8')
   ) as tf.io.WeightsManifestEntry[];
@@ -535,4 +535,26 @@ async function restoreOptimizer(optimizer: tf.Optimizer, runFolder: string): Pro
   );
   await optimizer.setWeights(Object.entries(decoded).map(([name, tensor]) => ({ name, tensor })));
   tf.dispose(Object.values(decoded));
+  restoreStepwiseBetaPowers(optimizer);
+}
+
+/**
+ * Adam's bias corrections use β₁ᵗ and β₂ᵗ, which every training step multiplies by β once more, but
+ * which tfjs' setWeights recomputes with pow(): the two differ in the last bits, and a resumed run
+ * would drift away from one that ran straight through. This rebuilds them step by step, as float32
+ * products (Math.fround rounds each exact product of two float32 values as the backend does).
+ */
+function restoreStepwiseBetaPowers(optimizer: tf.AdamOptimizer): void {
+  const adam = optimizer as unknown as Record<'accBeta1' | 'accBeta2', tf.Variable> &
+    Record<'beta1' | 'beta2', number>;
+  const stepwisePower = (beta: number) => {
+    const factor = Math.fround(beta);
+    let power = factor;
+    for (let step = 0; step < optimizer.iterations; step++) power = Math.fround(power * factor);
+    return power;
+  };
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(stepwisePower(adam.beta1)));
+    adam.accBeta2.assign(tf.scalar(stepwisePower(adam.beta2)));
+  });
 }

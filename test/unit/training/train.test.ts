@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-test('trains with checkpoints every epoch, resumes after the last one, and learns an easy task', async () => {
+test('trains with checkpoints every epoch, resumes after the last one to the very weights of a straight run, and learns an easy task', async () => {
   const data = { train: toySplit(512, 'train'), validation: toySplit(32, 'validation') };
   const messages: string[] = [];
   const first: TrainingState = await trainCandidate(toyConfig(2), data, folder, m =>
@@ -61,6 +61,25 @@ test('trains with checkpoints every epoch, resumes after the last one, and learn
   expect(correct / probabilities.length).toBeGreaterThan(0.8);
   expect(resumed.history[resumed.bestEpoch - 1].validationLoss).toBe(resumed.bestValidationLoss);
   best.dispose();
+
+  const straight = mkdtempSync(join(tmpdir(), 'tuberlens-train-straight-'));
+  try {
+    const uninterrupted = await trainCandidate(toyConfig(6), data, straight, () => {});
+    expect(uninterrupted.history).toEqual(
+      resumed.history.map(record => ({
+        ...record,
+        seconds: expect.any(Number),
+        examplesPerSecond: expect.any(Number),
+      }))
+    );
+    for (const file of ['latest/weights.bin', 'best/weights.bin', 'optimizer.bin']) {
+      expect(readFileSync(join(straight, file)).equals(readFileSync(join(folder, file)))).toBe(
+        true
+      );
+    }
+  } finally {
+    rmSync(straight, { recursive: true, force: true });
+  }
 }, 300_000);
 
 test('trains on crops, then fine-tunes on whole slices from the best crop weights, leaking nothing', async () => {
