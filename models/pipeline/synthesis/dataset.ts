@@ -53,7 +53,8 @@ export interface DatasetSlice {
   pixelSpacing: [number, number];
   /**
    * Stored 12-bit pixels, rows × columns, row by row: the slice alone (2D), or slices k−n … k+n with the
-   * slice in the middle and indices clamped at the ends of the series (2.5D). Neighbouring slices share
+   * slice in the middle and indices clamped at the ends of the series (2.5D; with the acquisition's
+   * `maxSlices`, neighbours are the adjacent slices kept, not the scanner's). Neighbouring slices share
    * these arrays, so treat them as read-only.
    */
   channels: Uint16Array[];
