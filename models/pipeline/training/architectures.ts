@@ -21,7 +21,7 @@ export const TUBER_MAP_OUTPUT = 'tuber_map';
  */
 export const MAP_STRIDES = [8, 4] as const;
 export type MapStride = (typeof MAP_STRIDES)[number];
-export const ARCHITECTURES = ['plain', 'residual', 'compact', 'inception'] as const;
+export const ARCHITECTURES = ['plain', 'residual', 'lean', 'compact', 'inception'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface InputShape {
@@ -59,6 +59,7 @@ export function buildModel(
   const extract: FeatureExtractor = {
     plain: plainFeatures,
     residual: residualFeatures,
+    lean: leanResidualFeatures,
     compact: compactResidualFeatures,
     inception: inceptionFeatures,
   }[architecture];
@@ -139,6 +140,17 @@ function plainFeatures(inputs: Tensor, lastName?: string) {
 /** A small ResNet: residual blocks of two 3×3 convolutions with identity or 1×1 projection shortcuts. */
 function residualFeatures(inputs: Tensor, lastName?: string) {
   const quarter = maxPool(residualBlock(maxPool(convBnRelu(inputs, 16)), 24));
+  const x = residualBlock(maxPool(residualBlock(quarter, 48)), 64);
+  return { quarter, eighth: residualBlock(x, 96, lastName) };
+}
+
+/**
+ * The residual net with its 1/2-resolution block kept at the stem's 16 channels (identity shortcut)
+ * instead of widened to 24 with a projection: wasm spends more of its time there than the multiply-adds
+ * say, so this takes about a quarter off the time per slice while keeping nearly all the parameters.
+ */
+function leanResidualFeatures(inputs: Tensor, lastName?: string) {
+  const quarter = maxPool(residualBlock(maxPool(convBnRelu(inputs, 16)), 16));
   const x = residualBlock(maxPool(residualBlock(quarter, 48)), 64);
   return { quarter, eighth: residualBlock(x, 96, lastName) };
 }
