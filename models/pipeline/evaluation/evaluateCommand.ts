@@ -1,6 +1,6 @@
 // npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0]
 // Selects, among the configs' trained candidates, the one with the lowest validation binary
-// cross-entropy (as the 2020 study selected InceptionV3), evaluates its best checkpoint on the untouched
+// cross-entropy on the evaluation's validation brains (as the 2020 study selected InceptionV3), evaluates its best checkpoint on the untouched
 // test split and writes the model package into models/<name>/ (batch normalisations and ReLUs folded
 // into the convolutions): model.json, weights.bin, model-card.json
 // (with the threshold, metrics and SHA-256 of every file), report.md, report.json, roc.svg and
@@ -29,7 +29,13 @@ import type { TrainingState } from '../training/train';
 import { ensureTrainingSet, loadTrainingSplit } from '../training/trainingSet';
 import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
 import { formatTuberArea, renderReport, type CandidateSummary } from './report';
-import { selectCandidate, type Candidate } from './selection';
+import {
+  assertComparable,
+  scoreCandidates,
+  selectCandidate,
+  type Candidate,
+  type ScoredCandidate,
+} from './selection';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -42,20 +48,22 @@ async function main(): Promise<void> {
   });
   if (!values.config?.length) throw new ConfigError('--config <file> is required');
   const candidates = await Promise.all(values.config.map(readCandidate));
-  const selected = selectCandidate(candidates);
-  const { config, runFolder, state } = selected;
-  console.log(
-    `Selected ${candidateLabel(config)} (validation BCE ${state.bestValidationLoss.toFixed(4)} at epoch ${state.bestEpoch}).`
-  );
+  assertComparable(candidates);
   await initialiseNodeBackend('wasm');
-  const setFolder = trainingSetFolder(trainingSetSpec(config));
-  const evaluationSpec = evaluationSetSpec(config);
+  const setFolder = trainingSetFolder(trainingSetSpec(candidates[0].config));
+  const evaluationSpec = evaluationSetSpec(candidates[0].config);
   const validationFolder = trainingSetFolder(evaluationSpec);
   await ensureTrainingSet(evaluationSpec, validationFolder, console.log, ['validation']);
   const [validation, test] = await Promise.all([
     loadTrainingSplit(validationFolder, 'validation'),
     loadTrainingSplit(setFolder, 'test'),
   ]);
+  const scored = await scoreCandidates(candidates, validation, console.log);
+  const selected = selectCandidate(scored);
+  const { config, runFolder, state } = selected;
+  console.log(
+    `Selected ${candidateLabel(config)} (validation BCE ${selected.selectionLoss.toFixed(4)} on ${evaluationSpec.subjects.validation} brains; epoch ${state.bestEpoch}).`
+  );
   const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
     GRAD_CAM_LAYER,
   ]);
@@ -77,7 +85,8 @@ async function main(): Promise<void> {
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
     trainingValidationBrains: config.data.subjects.validation,
-    candidates: candidates.map(summarise),
+    selectionLoss: selected.selectionLoss,
+    candidates: scored.map(summarise),
   };
   const { plots, ...results } = evaluation;
   await writeFile(join(packageFolder, 'roc.svg'), plots.roc);
@@ -112,14 +121,15 @@ function candidateLabel({ architecture, mapStride, training }: TrainingConfig): 
   return traits.length > 0 ? `${architecture} (${traits.join(', ')})` : architecture;
 }
 
-function summarise({ config, state }: Candidate): CandidateSummary {
+function summarise({ config, state, selectionLoss }: ScoredCandidate): CandidateSummary {
   const best = state.history[state.bestEpoch - 1];
   const rates = state.history.map(record => record.examplesPerSecond);
   return {
     architecture: candidateLabel(config),
     epochs: state.completedEpochs,
     bestEpoch: state.bestEpoch,
-    validationLoss: state.bestValidationLoss,
+    selectionLoss,
+    trainingValidationLoss: state.bestValidationLoss,
     validationAuc: best?.validationAuc ?? NaN,
     examplesPerSecond: rates.reduce((sum, rate) => sum + rate, 0) / Math.max(1, rates.length),
   };

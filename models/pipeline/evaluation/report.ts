@@ -46,8 +46,10 @@ export interface ReportContext {
     validationAuc: number;
   }>;
   bestEpoch: number;
-  /** Validation brains training monitored (the evaluation may choose thresholds on more). */
+  /** Validation brains training monitored (the evaluation selects and chooses thresholds on more). */
   trainingValidationBrains: number;
+  /** The selected candidate's binary cross-entropy on the evaluation's validation slices. */
+  selectionLoss: number;
   candidates: CandidateSummary[];
 }
 
@@ -56,7 +58,10 @@ export interface CandidateSummary {
   architecture: string;
   epochs: number;
   bestEpoch: number;
-  validationLoss: number;
+  /** On the evaluation's validation brains: what the selection compares. */
+  selectionLoss: number;
+  /** The lowest loss on the brains training monitored, at the best epoch. */
+  trainingValidationLoss: number;
   validationAuc: number;
   examplesPerSecond: number;
 }
@@ -118,7 +123,6 @@ function tuberAreaTable(byTuberArea: Record<string, TuberAreaStratum[]>): string
 
 export function renderReport(evaluation: Evaluation, context: ReportContext): string {
   const { slices, patients, pointingGame } = evaluation;
-  const selectionLoss = context.trainingHistory[context.bestEpoch - 1]?.validationLoss ?? NaN;
   const rows = METRIC_NAMES.map(
     name =>
       `| ${METRIC_LABELS[name]} | ${formatInterval(slices.metrics[name])} | ${formatInterval(patients.metrics[name])} | ${PAPER_RESULTS[name].toFixed(2)} |`
@@ -134,24 +138,26 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
   const candidates = context.candidates
     .map(
       c =>
-        `| ${c.architecture}${c.architecture === context.architecture ? ' (selected)' : ''} | ${c.epochs} | ${c.bestEpoch} | ${c.validationLoss.toFixed(4)} | ${c.validationAuc.toFixed(4)} | ${c.examplesPerSecond.toFixed(1)} |`
+        `| ${c.architecture}${c.architecture === context.architecture ? ' (selected)' : ''} | ${c.epochs} | ${c.bestEpoch} | ${c.selectionLoss.toFixed(4)} | ${c.trainingValidationLoss.toFixed(4)} | ${c.validationAuc.toFixed(4)} | ${c.examplesPerSecond.toFixed(1)} |`
     )
     .join('\n');
   return `# ${context.name} ${context.version}: evaluation report
 
-Architecture: ${context.architecture} (${context.parameters.toLocaleString('en')} parameters), selected at
-epoch ${context.bestEpoch} by the lowest validation binary cross-entropy (${selectionLoss.toFixed(4)}, on the
-${context.trainingValidationBrains} validation brains training monitored). Slice threshold ${evaluation.threshold.toFixed(4)}, chosen on
+Architecture: ${context.architecture} (${context.parameters.toLocaleString('en')} parameters), its weights of
+epoch ${context.bestEpoch} (the lowest validation loss on the ${context.trainingValidationBrains} validation brains training monitored), selected by the
+lowest validation binary cross-entropy (${context.selectionLoss.toFixed(4)}) on ${evaluation.validationBrains} validation brains. Slice threshold ${evaluation.threshold.toFixed(4)}, chosen on
 the slices of ${evaluation.validationBrains} validation brains (Youden's J), and a series threshold per contrast chosen on
 their series (see "Series verdicts"), all stored in the model card. Data: synthetic training set ${context.trainingSet}; the test brains come from
 label maps that neither training nor validation used.
 
 ## Candidates
 
-Each trained on the same synthetic training set; the lowest validation binary cross-entropy wins.
+Each trained on the same synthetic training set; the lowest validation binary cross-entropy on the
+${evaluation.validationBrains} validation brains wins. Training chose each candidate's best epoch on ${context.trainingValidationBrains} of them, so its loss
+there is the lowest of several looks and the larger set compares candidates more fairly.
 
-| Architecture | Epochs run | Best epoch | Validation BCE | Validation AUC | Training examples/s |
-| --- | --- | --- | --- | --- | --- |
+| Architecture | Epochs run | Best epoch | Validation BCE, ${evaluation.validationBrains} brains (selection) | Validation BCE, ${context.trainingValidationBrains} brains (training) | Validation AUC, ${context.trainingValidationBrains} brains | Training examples/s |
+| --- | --- | --- | --- | --- | --- | --- |
 ${candidates}
 
 ## Test set, at the stored threshold (95 % bootstrap intervals over patients)

@@ -110,7 +110,10 @@ export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
   };
 }
 
-/** The set evaluation chooses thresholds on: training's, with the validation split grown as configured. */
+/**
+ * The set evaluation selects the candidate and chooses thresholds on: training's, with the validation
+ * split grown as configured.
+ */
 export function evaluationSetSpec(config: TrainingConfig): TrainingSetSpec {
   const spec = trainingSetSpec(config);
   const validation = config.evaluation?.validationSubjects ?? spec.subjects.validation;

@@ -54,12 +54,14 @@ test('evaluates a trained model: threshold from validation, test metrics with in
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
     trainingValidationBrains: 16,
+    selectionLoss: 0.25,
     candidates: [
       {
         architecture: 'plain',
         epochs: state.completedEpochs,
         bestEpoch: state.bestEpoch,
-        validationLoss: state.bestValidationLoss,
+        selectionLoss: 0.25,
+        trainingValidationLoss: state.bestValidationLoss,
         validationAuc: 0.9,
         examplesPerSecond: 100,
       },
@@ -67,14 +69,18 @@ test('evaluates a trained model: threshold from validation, test metrics with in
         architecture: 'residual',
         epochs: 3,
         bestEpoch: 1,
-        validationLoss: 0.9,
+        selectionLoss: 0.8,
+        trainingValidationLoss: 0.9,
         validationAuc: 0.6,
         examplesPerSecond: 50,
       },
     ],
   });
   expect(report).toContain('| plain (selected) |');
-  expect(report).toContain('| residual | 3 | 1 | 0.9000 | 0.6000 | 50.0 |');
+  expect(report).toContain('| residual | 3 | 1 | 0.8000 | 0.9000 | 0.6000 | 50.0 |');
+  expect(report).toContain(
+    'selected by the\nlowest validation binary cross-entropy (0.2500) on 16 validation brains'
+  );
   expect(report).toContain('| Sensitivity |');
   expect(report).toContain('| T2 | 48 (12) |');
   expect(evaluation.slices.byContrast.T2).toMatchObject({ count: 48, positives: 12 });

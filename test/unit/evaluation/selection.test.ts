@@ -1,8 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
+import { binaryCrossEntropy } from '../../../models/pipeline/evaluation/metrics';
+import {
+  assertComparable,
+  scoreCandidates,
+  selectCandidate,
+  type Candidate,
+} from '../../../models/pipeline/evaluation/selection';
 import { ConfigError } from '../../../models/pipeline/training/config';
-import { selectCandidate, type Candidate } from '../../../models/pipeline/evaluation/selection';
-import { toyConfig } from '../../fixtures/toyTrainingSet';
+import { loadModel } from '../../../models/pipeline/training/modelFiles';
+import { predictSplit, trainCandidate } from '../../../models/pipeline/training/train';
+import { labelledSlices } from '../../../models/pipeline/training/trainingSet';
+import { toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
 
-function candidate(architecture: Candidate['config']['architecture'], loss: number): Candidate {
+function candidate(architecture: Candidate['config']['architecture'], loss = 0.3): Candidate {
   return {
     configPath: `${architecture}.json`,
     config: { ...toyConfig(4), architecture },
@@ -11,20 +25,63 @@ function candidate(architecture: Candidate['config']['architecture'], loss: numb
   };
 }
 
-test('the candidate with the lowest validation BCE is selected', () => {
+test('the candidate with the lowest selection loss is selected', () => {
   const selected = selectCandidate([
-    candidate('plain', 0.31),
-    candidate('residual', 0.27),
-    candidate('inception', 0.4),
+    { ...candidate('plain'), selectionLoss: 0.31 },
+    { ...candidate('residual'), selectionLoss: 0.27 },
+    { ...candidate('inception'), selectionLoss: 0.4 },
   ]);
   expect(selected.config.architecture).toBe('residual');
 });
 
-test('candidates trained on other data or for another package are not compared', () => {
-  const other = candidate('residual', 0.2);
+test('candidates trained on other data, evaluated otherwise or for another package are not compared', () => {
+  expect(() => assertComparable([candidate('plain'), candidate('residual')])).not.toThrow();
+  const other = candidate('residual');
   other.config = { ...other.config, data: { ...other.config.data, seed: 'other' } };
-  expect(() => selectCandidate([candidate('plain', 0.3), other])).toThrow(ConfigError);
-  const renamed = candidate('inception', 0.2);
+  expect(() => assertComparable([candidate('plain'), other])).toThrow(ConfigError);
+  const renamed = candidate('inception');
   renamed.config = { ...renamed.config, name: 'another-net' };
-  expect(() => selectCandidate([candidate('plain', 0.3), renamed])).toThrow(/another model/);
+  expect(() => assertComparable([candidate('plain'), renamed])).toThrow(/another model/);
+  const moreBrains = candidate('lean');
+  moreBrains.config = { ...moreBrains.config, evaluation: { validationSubjects: 64 } };
+  expect(() => assertComparable([candidate('plain'), moreBrains])).toThrow(/evaluated otherwise/);
+});
+
+describe('scoring on the evaluation’s validation brains', () => {
+  let folder: string;
+  beforeAll(async () => {
+    await initialiseNodeBackend('wasm');
+    folder = mkdtempSync(join(tmpdir(), 'tuberlens-selection-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  test('selects by the loss on the given validation split, not by the loss training logged', async () => {
+    const data = { train: toySplit(512, 'train'), validation: toySplit(32, 'validation') };
+    const trained = { ...candidate('plain'), runFolder: join(folder, 'trained') };
+    trained.state = await trainCandidate(toyConfig(6), data, trained.runFolder, () => {});
+    const barelyTrained = { ...candidate('plain'), runFolder: join(folder, 'barely') };
+    barelyTrained.state = await trainCandidate(
+      toyConfig(1),
+      data,
+      barelyTrained.runFolder,
+      () => {}
+    );
+    barelyTrained.state.bestValidationLoss = 0; // what a lucky log would claim
+    const validation = toySplit(48, 'more validation brains');
+    const tensors = tf.memory().numTensors;
+
+    const scored = await scoreCandidates([trained, barelyTrained], validation);
+
+    expect(tf.memory().numTensors).toBe(tensors);
+    const labelled = labelledSlices(validation);
+    const model = await loadModel(join(trained.runFolder, 'best'));
+    const probabilities = await predictSplit(model, labelled);
+    model.dispose();
+    const expected = binaryCrossEntropy(
+      labelled.records.map(({ positive }, n) => ({ probability: probabilities[n], positive }))
+    );
+    expect(scored[0].selectionLoss).toBeCloseTo(expected, 10);
+    expect(scored[0].selectionLoss).toBeLessThan(scored[1].selectionLoss);
+    expect(selectCandidate(scored).runFolder).toBe(trained.runFolder);
+  }, 120_000);
 });
