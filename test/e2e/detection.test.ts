@@ -10,6 +10,7 @@ import { eventually, launchChromium, startTuberLens, type RunningServer } from '
 import {
   enterStudy,
   openStudy,
+  showSliceFromStrip,
   statusOf,
   tensorCount,
   tensorCountAfterWarmUp,
@@ -125,22 +126,7 @@ test('the strip jumps to a slice, the threshold flags slices, and the layer togg
   await waitForPhase(page, 'complete');
   if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'detection-panel.png') });
 
-  const shown = () =>
-    page.evaluate(() => {
-      const { services, cornerstone } = window as unknown as HostWindow;
-      const viewportId = services.viewportGridService.getActiveViewportId();
-      const [uid] = services.viewportGridService.getDisplaySetsUIDsForViewport(viewportId);
-      const series = services.displaySetService
-        .getActiveDisplaySets()
-        .find(set => set.displaySetInstanceUID === uid);
-      const viewport = cornerstone.getRenderingEngines()[0].getViewport(viewportId);
-      return { current: viewport.getCurrentImageId(), third: series?.imageIds[2] };
-    });
-  await page.locator('[data-cy="tuberlens-slice-bar"][data-index="2"]').click();
-  await eventually(async () => {
-    const { current, third } = await shown();
-    expect(current).toBe(third);
-  });
+  await showSliceFromStrip(page, 2);
 
   await page.locator('[data-cy="tuberlens-threshold"]').fill('0');
   await expect(

@@ -99,6 +99,28 @@ export async function showSeries(page: Page, seriesDescription: string) {
   }, seriesDescription);
 }
 
+/** Where the active viewport stands in its series: the index of the image it shows, -1 if none. */
+export function shownSliceIndex(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const { services, cornerstone } = window as unknown as HostWindow;
+    const viewportId = services.viewportGridService.getActiveViewportId();
+    const [uid] = services.viewportGridService.getDisplaySetsUIDsForViewport(viewportId);
+    const series = services.displaySetService
+      .getActiveDisplaySets()
+      .find(set => set.displaySetInstanceUID === uid);
+    const viewport = cornerstone.getRenderingEngines()[0].getViewport(viewportId);
+    return series?.imageIds.indexOf(viewport.getCurrentImageId()) ?? -1;
+  });
+}
+
+/** Clicks the slice strip's bar of that slice and waits until the viewport shows it. */
+export async function showSliceFromStrip(page: Page, index: number) {
+  await page.locator(`[data-cy="tuberlens-slice-bar"][data-index="${index}"]`).click();
+  await eventually(async () => {
+    if ((await shownSliceIndex(page)) !== index) throw new Error(`slice ${index} is not shown`);
+  });
+}
+
 export const statusOf = (page: Page, testId: string) =>
   page.locator(`[data-cy="${testId}"]`).first().getAttribute('data-status');
 
