@@ -1,10 +1,10 @@
 // npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0]
 // Selects, among the configs' trained candidates, the one with the lowest validation binary
-// cross-entropy on the evaluation's validation brains (as the 2020 study selected InceptionV3), evaluates its best checkpoint on the untouched
-// test split and writes the model package into models/<name>/ (batch normalisations and ReLUs folded
-// into the convolutions): model.json, weights.bin, model-card.json
-// (with the threshold, metrics and SHA-256 of every file), report.md, report.json, roc.svg and
-// calibration.svg.
+// cross-entropy on the evaluation's validation brains (as the 2020 study selected InceptionV3),
+// evaluates its best checkpoint on the untouched test split and writes the model package into
+// models/<name>/ (batch normalisations and ReLUs folded into the convolutions): model.json,
+// weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file), report.md,
+// report.json, roc.svg and calibration.svg.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
