@@ -20,6 +20,7 @@ import {
   metricsAt,
   rocCurve,
   separatingThreshold,
+  toPredictions,
   youdenThreshold,
   type ConfusionMatrix,
   type Interval,
@@ -178,10 +179,6 @@ export async function evaluateModel(
       calibration: calibrationSvg(calibrationBins(testPredictions)),
     },
   };
-}
-
-function toPredictions(probabilities: number[], records: SliceRecord[]): Prediction[] {
-  return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
 }
 
 /**

@@ -9,6 +9,14 @@ export interface Prediction {
   positive: boolean;
 }
 
+/** A model's probabilities beside the labels of the records they were predicted for, in order. */
+export function toPredictions(
+  probabilities: number[],
+  records: ReadonlyArray<{ positive: boolean }>
+): Prediction[] {
+  return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
+}
+
 export interface ConfusionMatrix {
   truePositives: number;
   falsePositives: number;

@@ -5,7 +5,7 @@
  * them, so its lowest loss there is partly luck.
  */
 import { join } from 'node:path';
-import { binaryCrossEntropy } from './metrics';
+import { binaryCrossEntropy, toPredictions } from './metrics';
 import { ConfigError, type TrainingConfig } from '../training/config';
 import { loadModel } from '../training/modelFiles';
 import { predictSplit, type TrainingState } from '../training/train';
@@ -48,10 +48,7 @@ export async function scoreCandidates(
     const model = await loadModel(join(candidate.runFolder, 'best'));
     const probabilities = await predictSplit(model, labelled);
     model.dispose();
-    const predictions = labelled.records.map(({ positive }, n) => ({
-      probability: probabilities[n],
-      positive,
-    }));
+    const predictions = toPredictions(probabilities, labelled.records);
     const selectionLoss = binaryCrossEntropy(predictions);
     log(
       `${candidate.configPath}: validation BCE ${selectionLoss.toFixed(4)} on ${predictions.length} slices.`

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DEFAULT_PREPROCESSING, UPPER_CLIP } from '../../../extension/src/core/preprocessing';
 import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
-import { areaUnderRoc, binaryCrossEntropy } from '../evaluation/metrics';
+import { areaUnderRoc, binaryCrossEntropy, toPredictions } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
 import { buildModel, classifierOf, type MapStride } from './architectures';
 import type { TrainingConfig } from './config';
@@ -146,10 +146,7 @@ async function trainPhase(
     );
     const classifier = wholeSliceClassifier(model, config, size);
     const probabilities = await predictSplit(classifier.model, data.validation);
-    const predictions = probabilities.map((probability, n) => ({
-      probability,
-      positive: data.validation.records[n].positive,
-    }));
+    const predictions = toPredictions(probabilities, data.validation.records);
     const seconds = (Date.now() - started) / 1000;
     const record: EpochRecord = {
       epoch,
