@@ -263,7 +263,11 @@ async function readSeries(path: string, niftiContrast?: VerdictContrast): Promis
   for (const file of files) reader.add(await readFile(file));
   const series = reader.series();
   if (series.length === 0)
-    throw new PredictInputError(`No DICOM image or NIfTI volume found at ${path}.`);
+    throw new PredictInputError(
+      info.isDirectory()
+        ? `No DICOM image or NIfTI volume found at ${path}.`
+        : `${path} is neither a DICOM file nor a NIfTI volume (.nii or .nii.gz).`
+    );
   if (series.every(entry => entry.skipped))
     throw new PredictInputError(series.map(entry => entry.skipped).join('; '));
   return series;

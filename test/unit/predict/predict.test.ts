@@ -241,6 +241,12 @@ describe('input it cannot use: exit 2, one line on stderr, no probability', () =
     expectRefusal([folder], /No DICOM image or NIfTI volume found/);
   });
 
+  test('a file that is neither DICOM nor NIfTI', () => {
+    const file = join(directory, 'head.nrrd');
+    writeFileSync(file, 'NRRD0004\ntype: unsigned char\n');
+    expectRefusal([file], /head\.nrrd is neither a DICOM file nor a NIfTI volume/);
+  });
+
   test('a series that is not MR', () => {
     const folder = join(directory, 'ct');
     mkdirSync(folder);
