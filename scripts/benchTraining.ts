@@ -1,120 +1,104 @@
-// npx tsx scripts/benchTraining.ts [--backend wasm|cpu]... : training and inference speed of a
-// ~0.25M-parameter CNN at 128×128×1 on the TensorFlow.js Node backends, as a markdown table.
-import { cpus } from 'node:os';
+// npm run bench (third part), or npx tsx scripts/benchTraining.ts [--backend wasm|cpu] [--architecture lean]
+// Training speed of a tuber-net candidate as `npm run train` runs it (Adam, batch 16, slice and tuber-map
+// losses): 64² crops and whole 128² slices, each batch on one thread and cut into two shares computed in
+// parallel threads (dataParallel.ts), as a markdown table.
+import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { Random } from '../models/pipeline/synthesis/random';
 import { initialiseNodeBackend, type NodeBackendName } from '../models/pipeline/tfBackend';
+import {
+  ARCHITECTURES,
+  buildModel,
+  type Architecture,
+} from '../models/pipeline/training/architectures';
+import type { TrainingBatch } from '../models/pipeline/training/batchGradients';
+import { DataParallelSteps } from '../models/pipeline/training/dataParallel';
 
-const SIZE = 128;
-const BLOCK_FILTERS = [16, 32, 64, 128, 128];
-const TRAIN_BATCH = 16;
-const INFER_BATCH = 24;
-/** Timed repetitions after one warm-up; a cpu training step takes minutes, so it gets no warm-up. */
-const REPEATS: Record<
-  NodeBackendName,
-  { trainWarmUps: number; trainSteps: number; inferBatches: number }
-> = {
-  wasm: { trainWarmUps: 1, trainSteps: 5, inferBatches: 5 },
-  cpu: { trainWarmUps: 0, trainSteps: 1, inferBatches: 2 },
+const BATCH = 16;
+const MAP_STRIDE = 4;
+const INPUTS = [64, 128];
+const SHARES = [1, 2];
+/** Timed steps after the warm-up ones (the first steps compile and allocate). */
+const STEPS: Record<NodeBackendName, { warmUp: number; timed: number }> = {
+  wasm: { warmUp: 2, timed: 6 },
+  cpu: { warmUp: 0, timed: 1 },
 };
 
-interface Result {
-  backend: string;
+interface Row {
+  size: number;
+  shares: number;
   examplesPerSecond: number;
-  msPerSlice: number;
 }
 
-/** Conv-bn-relu-pool blocks, global average pooling, one sigmoid unit. */
-export function buildBenchCnn(): tfl.Sequential {
-  const model = tfl.sequential();
-  BLOCK_FILTERS.forEach((filters, index) => {
-    const last = index === BLOCK_FILTERS.length - 1;
-    model.add(
-      tfl.layers.conv2d({
-        ...(index === 0 ? { inputShape: [SIZE, SIZE, 1] } : {}),
-        filters,
-        kernelSize: 3,
-        padding: 'same',
-        useBias: false,
-        ...(last ? { name: 'last_conv' } : {}),
-      })
-    );
-    model.add(tfl.layers.batchNormalization());
-    model.add(tfl.layers.reLU());
-    model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  });
-  model.add(tfl.layers.globalAveragePooling2d({}));
-  model.add(tfl.layers.dense({ units: 1, activation: 'sigmoid' }));
-  return model;
-}
-
-async function seconds(action: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await action();
-  return (performance.now() - started) / 1000;
-}
-
-async function trainingSpeed(
-  model: tfl.Sequential,
-  { trainWarmUps, trainSteps }: (typeof REPEATS)[NodeBackendName]
-): Promise<number> {
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'binaryCrossentropy' });
-  const images = tf.randomNormal([TRAIN_BATCH, SIZE, SIZE, 1]);
-  const labels = tf.cast(tf.greater(tf.randomUniform([TRAIN_BATCH, 1]), 0.5), 'float32');
-  const step = () => model.trainOnBatch(images, labels);
-  for (let i = 0; i < trainWarmUps; i++) await step();
-  let total = 0;
-  for (let i = 0; i < trainSteps; i++) total += await seconds(step);
-  tf.dispose([images, labels]);
-  return (trainSteps * TRAIN_BATCH) / total;
-}
-
-async function inferenceSpeed(model: tfl.Sequential, batches: number): Promise<number> {
-  const slices = tf.randomNormal([INFER_BATCH, SIZE, SIZE, 1]);
-  const predict = async () => {
-    const scores = model.predict(slices) as tf.Tensor;
-    await scores.data();
-    scores.dispose();
+function randomBatch(size: number): TrainingBatch {
+  const random = new Random(`bench-${size}`);
+  const cells = size / MAP_STRIDE;
+  return {
+    size,
+    cells,
+    x: Float32Array.from({ length: BATCH * size * size }, () => random.uniform(0, 1.2)),
+    labels: Float32Array.from({ length: BATCH }, (_, n) => n % 2),
+    maps: Float32Array.from({ length: BATCH * cells * cells }, () => (random.chance(0.05) ? 1 : 0)),
   };
-  await predict();
-  let total = 0;
-  for (let i = 0; i < batches; i++) total += await seconds(predict);
-  slices.dispose();
-  return (total * 1000) / (batches * INFER_BATCH);
 }
 
-async function measure(preferred: NodeBackendName): Promise<Result> {
-  const backend = await initialiseNodeBackend(preferred);
-  const repeats = REPEATS[preferred];
-  const model = buildBenchCnn();
-  const examplesPerSecond = await trainingSpeed(model, repeats);
-  const msPerSlice = await inferenceSpeed(model, repeats.inferBatches);
-  model.dispose();
-  return { backend, examplesPerSecond, msPerSlice };
+async function examplesPerSecond(
+  architecture: Architecture,
+  size: number,
+  shares: number,
+  steps: (typeof STEPS)[NodeBackendName]
+): Promise<number> {
+  const model = buildModel(architecture, { size, channels: 1 }, 1, MAP_STRIDE);
+  const optimizer = tf.train.adam(1e-3);
+  const parallel = await DataParallelSteps.start(model, optimizer, shares);
+  const batch = randomBatch(size);
+  try {
+    for (let n = 0; n < steps.warmUp; n++) await parallel.run(batch);
+    const started = performance.now();
+    for (let n = 0; n < steps.timed; n++) await parallel.run(batch);
+    return (steps.timed * BATCH) / ((performance.now() - started) / 1000);
+  } finally {
+    await parallel.dispose();
+    model.dispose();
+    optimizer.dispose();
+  }
 }
 
-function table(results: Result[], parameters: number): string {
+function table(architecture: Architecture, backend: string, rows: Row[]): string {
+  const single = (size: number) => rows.find(row => row.size === size && row.shares === 1)!;
   return [
-    `CNN: ${parameters.toLocaleString('en')} parameters, ${SIZE}×${SIZE}×1; ${cpus()[0]?.model ?? 'CPU'}`,
+    `Training ${architecture} (map stride ${MAP_STRIDE}), batch ${BATCH}, Adam, ${backend}; ${availableParallelism()} cores, ${cpus()[0]?.model ?? 'CPU'}`,
     '',
-    `| backend | training (examples/s, batch ${TRAIN_BATCH}, Adam) | inference (ms/slice, batch ${INFER_BATCH}) |`,
-    '| --- | ---: | ---: |',
-    ...results.map(
-      result =>
-        `| ${result.backend} | ${result.examplesPerSecond.toFixed(2)} | ${result.msPerSlice.toFixed(1)} |`
+    '| input | shares (threads) | examples/s | speed-up |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map(
+      row =>
+        `| ${row.size}² | ${row.shares} | ${row.examplesPerSecond.toFixed(1)} | ${(row.examplesPerSecond / single(row.size).examplesPerSecond).toFixed(2)}× |`
     ),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { backend: { type: 'string', multiple: true } } });
-  const backends = (values.backend ?? ['wasm', 'cpu']) as NodeBackendName[];
-  const results: Result[] = [];
-  for (const backend of backends) results.push(await measure(backend));
-  await initialiseNodeBackend('wasm');
-  const parameters = buildBenchCnn().countParams();
-  console.log(table(results, parameters));
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'wasm' },
+      architecture: { type: 'string', default: 'lean' },
+    },
+  });
+  const architecture = values.architecture as Architecture;
+  if (!ARCHITECTURES.includes(architecture))
+    throw new Error(`--architecture must be one of ${ARCHITECTURES.join(', ')}`);
+  const preferred = values.backend as NodeBackendName;
+  const backend = await initialiseNodeBackend(preferred);
+  const rows: Row[] = [];
+  for (const size of INPUTS) {
+    for (const shares of SHARES) {
+      const speed = await examplesPerSecond(architecture, size, shares, STEPS[preferred]);
+      rows.push({ size, shares, examplesPerSecond: speed });
+    }
+  }
+  console.log(table(architecture, backend, rows));
 }
 
-if (require.main === module) void main();
+void main();

@@ -42,6 +42,12 @@ export interface TrainingConfig {
      * anywhere in the head: on T2 those are CSF, the look-alike that a tuber must be told from.
      */
     brightNegatives?: number;
+    /**
+     * Parts each batch is cut into, whose gradients are computed in parallel threads (see
+     * dataParallel.ts); 1 (default) trains on one thread. Batch normalisation sees each part on its
+     * own, so this is part of the recipe, not a machine setting.
+     */
+    shares?: number;
     /** After the crop epochs, whole-slice epochs from the best crop weights (see train.ts). */
     fineTune?: { epochs: number; learningRate: number };
     /**
@@ -78,6 +84,11 @@ export function readTrainingConfig(path: string): TrainingConfig {
   if (config.mapStride !== undefined && !MAP_STRIDES.includes(config.mapStride)) {
     throw new ConfigError(`${path}: mapStride must be one of ${MAP_STRIDES.join(', ')}`);
   }
+  const { shares, batchSize } = config.training;
+  if (shares !== undefined && !(Number.isInteger(shares) && shares >= 1 && shares <= batchSize))
+    throw new ConfigError(
+      `${path}: training.shares must be a whole number from 1 to training.batchSize (${batchSize})`
+    );
   const share = config.training.hardNegatives?.share;
   if (share !== undefined && !(share > 0 && share <= 1))
     throw new ConfigError(`${path}: training.hardNegatives.share must lie in (0, 1]`);

@@ -14,7 +14,9 @@ import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
 import { areaUnderRoc, binaryCrossEntropy, toPredictions } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
 import { buildModel, classifierOf, type MapStride } from './architectures';
+import type { TrainingBatch } from './batchGradients';
 import type { TrainingConfig } from './config';
+import { DataParallelSteps } from './dataParallel';
 import { loadModel, saveModel } from './modelFiles';
 import type { TrainingSplit } from './trainingSet';
 
@@ -119,7 +121,6 @@ async function trainPhase(
     ? await loadModel(join(runFolder, 'latest'))
     : await startingModel(config, phase, size, phaseStart, runFolder);
   const optimizer = tf.train.adam(phase.learningRate);
-  model.compile({ optimizer, loss: [sliceLoss, mapLoss] });
   if (resuming) {
     await restoreOptimizer(optimizer, runFolder);
     log(
@@ -128,56 +129,63 @@ async function trainPhase(
   } else if (phaseStart > 0) {
     log(`${config.architecture}: ${phase.name} from the best weights (epoch ${state.bestEpoch}).`);
   }
-  const sinceBest = () =>
-    state.completedEpochs - (bestOfPhase(state, phase, phaseStart)?.epoch ?? phaseStart);
-  while (
-    state.completedEpochs - phaseStart < phase.epochs &&
-    sinceBest() < config.training.patience
-  ) {
-    const epoch = state.completedEpochs + 1;
-    const started = Date.now();
-    const { trainLoss, trainMapLoss } = await trainEpoch(
-      model,
-      data.train,
-      config,
-      phase,
-      epoch,
-      log
-    );
-    const classifier = wholeSliceClassifier(model, config, size);
-    const probabilities = await predictSplit(classifier.model, data.validation);
-    const predictions = toPredictions(probabilities, data.validation.records);
-    const seconds = (Date.now() - started) / 1000;
-    const record: EpochRecord = {
-      epoch,
-      phase: phase.name,
-      trainLoss,
-      trainMapLoss,
-      validationLoss: binaryCrossEntropy(predictions),
-      validationAuc: areaUnderRoc(predictions),
-      seconds,
-      examplesPerSecond: (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
-    };
-    const improved = isBetter(phase, record, bestOfPhase(state, phase, phaseStart));
-    state = {
-      ...state,
-      completedEpochs: epoch,
-      bestEpoch: improved ? epoch : state.bestEpoch,
-      bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
-      history: [...state.history, record],
-    };
-    await saveModel(model, join(runFolder, 'latest'));
-    if (improved) await saveModel(classifier.model, join(runFolder, 'best'));
-    classifier.release();
-    await saveOptimizer(optimizer, runFolder);
-    await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
-    await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
-    log(
-      `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
-    );
+  const steps = await DataParallelSteps.start(model, optimizer, config.training.shares ?? 1);
+  try {
+    const sinceBest = () =>
+      state.completedEpochs - (bestOfPhase(state, phase, phaseStart)?.epoch ?? phaseStart);
+    while (
+      state.completedEpochs - phaseStart < phase.epochs &&
+      sinceBest() < config.training.patience
+    ) {
+      const epoch = state.completedEpochs + 1;
+      const started = Date.now();
+      const { trainLoss, trainMapLoss } = await trainEpoch(
+        model,
+        steps,
+        data.train,
+        config,
+        phase,
+        epoch,
+        log
+      );
+      const classifier = wholeSliceClassifier(model, config, size);
+      const probabilities = await predictSplit(classifier.model, data.validation);
+      const predictions = toPredictions(probabilities, data.validation.records);
+      const seconds = (Date.now() - started) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        phase: phase.name,
+        trainLoss,
+        trainMapLoss,
+        validationLoss: binaryCrossEntropy(predictions),
+        validationAuc: areaUnderRoc(predictions),
+        seconds,
+        examplesPerSecond:
+          (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
+      };
+      const improved = isBetter(phase, record, bestOfPhase(state, phase, phaseStart));
+      state = {
+        ...state,
+        completedEpochs: epoch,
+        bestEpoch: improved ? epoch : state.bestEpoch,
+        bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
+        history: [...state.history, record],
+      };
+      await saveModel(model, join(runFolder, 'latest'));
+      if (improved) await saveModel(classifier.model, join(runFolder, 'best'));
+      classifier.release();
+      await saveOptimizer(optimizer, runFolder);
+      await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
+      await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
+      log(
+        `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+      );
+    }
+  } finally {
+    await steps.dispose();
+    model.dispose();
+    optimizer.dispose();
   }
-  model.dispose();
-  optimizer.dispose();
   return state;
 }
 
@@ -246,27 +254,13 @@ function stepsPerEpoch(split: TrainingSplit, config: TrainingConfig): number {
   return Math.ceil(split.records.length / config.training.batchSize);
 }
 
-/**
- * Weight of the tuber-map loss: it is a mean over every cell of the map, most of them tuber-free, and is
- * weighted up so that localising tubers counts about as much as labelling the slice.
- */
-const MAP_LOSS_WEIGHT = 8;
 /** Model pixels of tuber (at full fraction) that make a map cell fully positive: about 14 mm². */
 const CELL_POSITIVE_PIXELS = 4;
-
-function sliceLoss(labels: tf.Tensor, probabilities: tf.Tensor): tf.Tensor {
-  return tfl.metrics.binaryCrossentropy(labels, probabilities);
-}
-
-function mapLoss(targets: tf.Tensor, map: tf.Tensor): tf.Tensor {
-  return tf.tidy(() =>
-    tf.mul(tf.mean(tfl.metrics.binaryCrossentropy(targets, map), [1, 2]), MAP_LOSS_WEIGHT)
-  );
-}
 
 /** One epoch of balanced batches (half positive, half negative slices), seeded by the epoch. */
 async function trainEpoch(
   model: tfl.LayersModel,
+  parallel: DataParallelSteps,
   split: TrainingSplit,
   config: TrainingConfig,
   phase: Phase,
@@ -292,14 +286,11 @@ async function trainEpoch(
     const crops = phase.cropSize
       ? { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 }
       : undefined;
-    const tensors = batchTensors(split, batch, random, mapStrideOf(config), crops);
-    const [, slice, map] = (await model.trainOnBatch(tensors.x, [
-      tensors.labels,
-      tensors.maps,
-    ])) as number[];
-    tf.dispose(Object.values(tensors));
-    sliceSum += slice;
-    mapSum += map / MAP_LOSS_WEIGHT;
+    const losses = await parallel.run(
+      trainingBatch(split, batch, random, mapStrideOf(config), crops)
+    );
+    sliceSum += losses.sliceLoss;
+    mapSum += losses.mapLoss;
     if ((step + 1) % 50 === 0) {
       const rate = ((step + 1) * batchSize) / ((Date.now() - started) / 1000);
       log(
@@ -355,13 +346,13 @@ interface Window {
  * the tuber area inside it. Every example is randomly mirrored left–right (image and mask together)
  * and its gain jittered.
  */
-function batchTensors(
+function trainingBatch(
   split: TrainingSplit,
   indices: number[],
   random: Random,
   mapStride: MapStride,
   crops?: CropSpec
-): { x: tf.Tensor4D; labels: tf.Tensor2D; maps: tf.Tensor4D } {
+): TrainingBatch {
   const size = crops?.size ?? split.size;
   const cells = size / mapStride;
   const x = new Float32Array(indices.length * size * size);
@@ -378,12 +369,11 @@ function batchTensors(
       : Number(split.records[index].positive);
   });
   return {
-    x: tf.tensor4d(x, [indices.length, size, size, 1]),
-    labels: tf.tensor2d(labels, [indices.length, 1]),
-    maps: tf.tensor4d(
-      maps.map(v => Math.min(1, v / CELL_POSITIVE_PIXELS)),
-      [indices.length, cells, cells, 1]
-    ),
+    size,
+    cells,
+    x,
+    labels,
+    maps: maps.map(v => Math.min(1, v / CELL_POSITIVE_PIXELS)),
   };
 }
 

@@ -151,3 +151,18 @@ test('a config whose hard-negative share lies outside (0, 1] is refused', () => 
   writeFileSync(path, JSON.stringify(config));
   expect(readTrainingConfig(path).training.hardNegatives?.share).toBe(1);
 });
+
+test('a config that cuts batches into no shares, part shares or more shares than examples is refused', () => {
+  const config = toyConfig(1);
+  const path = join(directory, 'shares.json');
+  for (const shares of [0, 1.5, config.training.batchSize + 1]) {
+    config.training.shares = shares;
+    writeFileSync(path, JSON.stringify(config));
+    expect(() => readTrainingConfig(path)).toThrow(
+      /training.shares must be a whole number from 1 to training.batchSize \(8\)/
+    );
+  }
+  config.training.shares = 2;
+  writeFileSync(path, JSON.stringify(config));
+  expect(readTrainingConfig(path).training.shares).toBe(2);
+});
