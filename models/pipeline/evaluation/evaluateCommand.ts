@@ -4,7 +4,9 @@
 // evaluates its best checkpoint on the untouched test split and writes the model package into
 // models/<name>/ (batch normalisations and ReLUs folded into the convolutions): model.json,
 // weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file), report.md,
-// report.json, roc.svg and calibration.svg.
+// report.json, roc.svg and calibration.svg. A shipped package selected on the same validation brains
+// competes too: a selection that does not beat its loss leaves it in place, and one that does carries
+// its candidates into the new report.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -31,10 +33,13 @@ import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
 import { formatTuberArea, renderReport, type CandidateSummary } from './report';
 import {
   assertComparable,
+  candidateTable,
+  comparableShippedSelection,
   scoreCandidates,
   selectCandidate,
   type Candidate,
   type ScoredCandidate,
+  type ShippedSelection,
 } from './selection';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -61,9 +66,18 @@ async function main(): Promise<void> {
   const scored = await scoreCandidates(candidates, validation, console.log);
   const selected = selectCandidate(scored);
   const { config, runFolder, state } = selected;
+  const brains = evaluationSpec.subjects.validation;
   console.log(
-    `Selected ${candidateLabel(config)} (validation BCE ${selected.selectionLoss.toFixed(4)} on ${evaluationSpec.subjects.validation} brains; epoch ${state.bestEpoch}).`
+    `Selected ${candidateLabel(config)} (validation BCE ${selected.selectionLoss.toFixed(4)} on ${brains} brains; epoch ${state.bestEpoch}).`
   );
+  const packageFolder = join(ROOT, 'models', config.name);
+  const shipped = await shippedSelection(packageFolder, basename(setFolder), brains);
+  if (shipped && selected.selectionLoss >= shipped.selectionLoss) {
+    console.log(
+      `It does not beat the shipped ${config.name} ${shipped.version} (validation BCE ${shipped.selectionLoss.toFixed(4)} on the same ${brains} brains): ${packageFolder} is left as it is.`
+    );
+    return;
+  }
   const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
     GRAD_CAM_LAYER,
   ]);
@@ -74,7 +88,6 @@ async function main(): Promise<void> {
     DEFAULT_PREPROCESSING.fieldOfViewMm
   );
 
-  const packageFolder = join(ROOT, 'models', config.name);
   await saveModel(model, packageFolder);
   const context = {
     name: config.name,
@@ -86,7 +99,7 @@ async function main(): Promise<void> {
     bestEpoch: state.bestEpoch,
     trainingValidationBrains: config.data.subjects.validation,
     selectionLoss: selected.selectionLoss,
-    candidates: scored.map(summarise),
+    candidates: candidateTable(scored.map(summarise), shipped),
   };
   const { plots, ...results } = evaluation;
   await writeFile(join(packageFolder, 'roc.svg'), plots.roc);
@@ -99,6 +112,18 @@ async function main(): Promise<void> {
   const card = await modelCard(config, context, evaluation, packageFolder, selected.configPath);
   await writeFile(join(packageFolder, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
   console.log(`Wrote ${packageFolder}: ${JSON.stringify(card.metrics.slices)}`);
+}
+
+/** The shipped package's selection, if its report says it was made on the same validation brains. */
+async function shippedSelection(
+  packageFolder: string,
+  trainingSet: string,
+  validationBrains: number
+): Promise<ShippedSelection | undefined> {
+  const reportPath = join(packageFolder, 'report.json');
+  if (!existsSync(reportPath)) return undefined;
+  const report: unknown = JSON.parse(await readFile(reportPath, 'utf8'));
+  return comparableShippedSelection(report, trainingSet, validationBrains);
 }
 
 async function readCandidate(configPath: string): Promise<Candidate> {
@@ -117,6 +142,7 @@ function candidateLabel({ architecture, mapStride, training }: TrainingConfig): 
     mapStride === 4 && '1/4 map',
     training.brightNegatives && 'bright negative crops',
     training.hardNegatives && 'hard negatives',
+    (training.shares ?? 1) > 1 && `${training.shares} shares`,
   ].filter(Boolean);
   return traits.length > 0 ? `${architecture} (${traits.join(', ')})` : architecture;
 }

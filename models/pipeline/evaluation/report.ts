@@ -64,6 +64,8 @@ export interface CandidateSummary {
   trainingValidationLoss: number;
   validationAuc: number;
   examplesPerSecond: number;
+  /** The version whose evaluation scored it, when carried over from an earlier report. */
+  scoredFor?: string;
 }
 
 /** Sensitivity, specificity and AUC per contrast, one row each. */
@@ -138,7 +140,7 @@ export function renderReport(evaluation: Evaluation, context: ReportContext): st
   const candidates = context.candidates
     .map(
       c =>
-        `| ${c.architecture}${c.architecture === context.architecture ? ' (selected)' : ''} | ${c.epochs} | ${c.bestEpoch} | ${c.selectionLoss.toFixed(4)} | ${c.trainingValidationLoss.toFixed(4)} | ${c.validationAuc.toFixed(4)} | ${c.examplesPerSecond.toFixed(1)} |`
+        `| ${c.architecture}${c.architecture === context.architecture ? ' (selected)' : ''}${c.scoredFor ? ` (scored for ${c.scoredFor})` : ''} | ${c.epochs} | ${c.bestEpoch} | ${c.selectionLoss.toFixed(4)} | ${c.trainingValidationLoss.toFixed(4)} | ${c.validationAuc.toFixed(4)} | ${c.examplesPerSecond.toFixed(1)} |`
     )
     .join('\n');
   return `# ${context.name} ${context.version}: evaluation report
@@ -154,7 +156,11 @@ label maps that neither training nor validation used.
 
 Each trained on the same synthetic training set; the lowest validation binary cross-entropy on the
 ${evaluation.validationBrains} validation brains wins. Training chose each candidate's best epoch on ${context.trainingValidationBrains} of them, so its loss
-there is the lowest of several looks and the larger set compares candidates more fairly.
+there is the lowest of several looks and the larger set compares candidates more fairly.${
+    context.candidates.some(c => c.scoredFor)
+      ? ' Candidates "scored for" an earlier version were scored on the same brains by that evaluation and are carried over from its report.'
+      : ''
+  }
 
 | Architecture | Epochs run | Best epoch | Validation BCE, ${evaluation.validationBrains} brains (selection) | Validation BCE, ${context.trainingValidationBrains} brains (training) | Validation AUC, ${context.trainingValidationBrains} brains | Training examples/s |
 | --- | --- | --- | --- | --- | --- | --- |

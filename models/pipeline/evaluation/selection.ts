@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { binaryCrossEntropy, toPredictions } from './metrics';
+import type { CandidateSummary } from './report';
 import { ConfigError, type TrainingConfig } from '../training/config';
 import { loadModel } from '../training/modelFiles';
 import { predictSplit, type TrainingState } from '../training/train';
@@ -62,4 +63,48 @@ export function selectCandidate(candidates: ScoredCandidate[]): ScoredCandidate 
   return candidates.reduce((best, candidate) =>
     candidate.selectionLoss < best.selectionLoss ? candidate : best
   );
+}
+
+/** The selection that made the shipped package, as its report.json records it. */
+export interface ShippedSelection {
+  version: string;
+  selectionLoss: number;
+  candidates: CandidateSummary[];
+}
+
+/**
+ * The shipped package's selection when its report shows it was made on the same training set and the
+ * same validation brains, so that its losses compare with new candidates'; undefined otherwise.
+ */
+export function comparableShippedSelection(
+  report: unknown,
+  trainingSet: string,
+  validationBrains: number
+): ShippedSelection | undefined {
+  const recorded = report as Partial<
+    ShippedSelection & { trainingSet: string; validationBrains: number }
+  >;
+  if (
+    recorded?.trainingSet !== trainingSet ||
+    recorded.validationBrains !== validationBrains ||
+    typeof recorded.version !== 'string' ||
+    typeof recorded.selectionLoss !== 'number'
+  )
+    return undefined;
+  const version = recorded.version;
+  return {
+    version,
+    selectionLoss: recorded.selectionLoss,
+    candidates: (recorded.candidates ?? []).map(c => ({ ...c, scoredFor: c.scoredFor ?? version })),
+  };
+}
+
+/** This selection's candidates, then the shipped selection's that were not scored again. */
+export function candidateTable(
+  scored: CandidateSummary[],
+  shipped: ShippedSelection | undefined
+): CandidateSummary[] {
+  const labels = new Set(scored.map(candidate => candidate.architecture));
+  const carried = shipped?.candidates.filter(candidate => !labels.has(candidate.architecture));
+  return [...scored, ...(carried ?? [])];
 }

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { binaryCrossEntropy } from '../../../models/pipeline/evaluation/metrics';
+import type { CandidateSummary } from '../../../models/pipeline/evaluation/report';
 import {
   assertComparable,
+  candidateTable,
+  comparableShippedSelection,
   scoreCandidates,
   selectCandidate,
   type Candidate,
@@ -45,6 +48,62 @@ test('candidates trained on other data, evaluated otherwise or for another packa
   const moreBrains = candidate('lean');
   moreBrains.config = { ...moreBrains.config, evaluation: { validationSubjects: 64 } };
   expect(() => assertComparable([candidate('plain'), moreBrains])).toThrow(/evaluated otherwise/);
+});
+
+function summary(architecture: string, selectionLoss: number): CandidateSummary {
+  return {
+    architecture,
+    epochs: 12,
+    bestEpoch: 12,
+    selectionLoss,
+    trainingValidationLoss: selectionLoss + 0.03,
+    validationAuc: 0.87,
+    examplesPerSecond: 14,
+  };
+}
+
+describe('the shipped package’s selection', () => {
+  const report = {
+    version: '0.5.0',
+    trainingSet: '1abde5f5c39c',
+    validationBrains: 64,
+    selectionLoss: 0.3072,
+    candidates: [summary('plain', 0.3961), summary('lean', 0.3072)],
+  };
+
+  test('competes when it was made on the same training set and validation brains', () => {
+    const shipped = comparableShippedSelection(report, '1abde5f5c39c', 64);
+    expect(shipped).toEqual({
+      version: '0.5.0',
+      selectionLoss: 0.3072,
+      candidates: [
+        { ...summary('plain', 0.3961), scoredFor: '0.5.0' },
+        { ...summary('lean', 0.3072), scoredFor: '0.5.0' },
+      ],
+    });
+    expect(comparableShippedSelection(report, 'another-set', 64)).toBeUndefined();
+    expect(comparableShippedSelection(report, '1abde5f5c39c', 16)).toBeUndefined();
+    expect(
+      comparableShippedSelection({ ...report, selectionLoss: undefined }, '1abde5f5c39c', 64)
+    ).toBeUndefined();
+    expect(comparableShippedSelection(null, '1abde5f5c39c', 64)).toBeUndefined();
+  });
+
+  test('its candidates follow the new ones in the report, unless scored again, and keep the version that scored them', () => {
+    const older = { ...report, candidates: [{ ...summary('plain', 0.3961), scoredFor: '0.4.1' }] };
+    const shipped = comparableShippedSelection(
+      { ...older, candidates: [...older.candidates, summary('lean', 0.3072)] },
+      '1abde5f5c39c',
+      64
+    );
+    const table = candidateTable([summary('lean', 0.301), summary('compact', 0.33)], shipped);
+    expect(table.map(c => [c.architecture, c.selectionLoss, c.scoredFor])).toEqual([
+      ['lean', 0.301, undefined],
+      ['compact', 0.33, undefined],
+      ['plain', 0.3961, '0.4.1'],
+    ]);
+    expect(candidateTable([summary('lean', 0.301)], undefined)).toEqual([summary('lean', 0.301)]);
+  });
 });
 
 describe('scoring on the evaluation’s validation brains', () => {
