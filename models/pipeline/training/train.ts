@@ -113,7 +113,6 @@ async function trainPhase(
   log: (message: string) => void
 ): Promise<TrainingState> {
   let state = initial;
-  const statePath = join(runFolder, 'state.json');
   const phaseStart = state.phaseStartEpoch ?? 0;
   const { size } = data.train;
   const resuming = state.completedEpochs > phaseStart;
@@ -130,6 +129,17 @@ async function trainPhase(
     log(`${config.architecture}: ${phase.name} from the best weights (epoch ${state.bestEpoch}).`);
   }
   const steps = await DataParallelSteps.start(model, optimizer, config.training.shares ?? 1);
+  const run: PhaseRun = {
+    config,
+    phase,
+    phaseStart,
+    data,
+    runFolder,
+    model,
+    optimizer,
+    steps,
+    log,
+  };
   try {
     const sinceBest = () =>
       state.completedEpochs - (bestOfPhase(state, phase, phaseStart)?.epoch ?? phaseStart);
@@ -137,49 +147,7 @@ async function trainPhase(
       state.completedEpochs - phaseStart < phase.epochs &&
       sinceBest() < config.training.patience
     ) {
-      const epoch = state.completedEpochs + 1;
-      const started = Date.now();
-      const { trainLoss, trainMapLoss } = await trainEpoch(
-        model,
-        steps,
-        data.train,
-        config,
-        phase,
-        epoch,
-        log
-      );
-      const classifier = wholeSliceClassifier(model, config, size);
-      const probabilities = await predictSplit(classifier.model, data.validation);
-      const predictions = toPredictions(probabilities, data.validation.records);
-      const seconds = (Date.now() - started) / 1000;
-      const record: EpochRecord = {
-        epoch,
-        phase: phase.name,
-        trainLoss,
-        trainMapLoss,
-        validationLoss: binaryCrossEntropy(predictions),
-        validationAuc: areaUnderRoc(predictions),
-        seconds,
-        examplesPerSecond:
-          (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
-      };
-      const improved = isBetter(phase, record, bestOfPhase(state, phase, phaseStart));
-      state = {
-        ...state,
-        completedEpochs: epoch,
-        bestEpoch: improved ? epoch : state.bestEpoch,
-        bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
-        history: [...state.history, record],
-      };
-      await saveModel(model, join(runFolder, 'latest'));
-      if (improved) await saveModel(classifier.model, join(runFolder, 'best'));
-      classifier.release();
-      await saveOptimizer(optimizer, runFolder);
-      await writeFile(statePath, `${JSON.stringify(state, null, 2)}\n`);
-      await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
-      log(
-        `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
-      );
+      state = await runEpoch(run, state);
     }
   } finally {
     await steps.dispose();
@@ -187,6 +155,59 @@ async function trainPhase(
     optimizer.dispose();
   }
   return state;
+}
+
+/** What the epochs of one phase share. */
+interface PhaseRun {
+  config: TrainingConfig;
+  phase: Phase;
+  phaseStart: number;
+  data: { train: TrainingSplit; validation: TrainingSplit };
+  runFolder: string;
+  model: tfl.LayersModel;
+  optimizer: tf.AdamOptimizer;
+  steps: DataParallelSteps;
+  log: (message: string) => void;
+}
+
+/** Trains one epoch, judges it on the validation slices and checkpoints it; returns the new state. */
+async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingState> {
+  const { config, phase, phaseStart, data, runFolder, model, log } = run;
+  const epoch = state.completedEpochs + 1;
+  const started = Date.now();
+  const { trainLoss, trainMapLoss } = await trainEpoch(run, epoch);
+  const classifier = wholeSliceClassifier(model, config, data.train.size);
+  const probabilities = await predictSplit(classifier.model, data.validation);
+  const predictions = toPredictions(probabilities, data.validation.records);
+  const seconds = (Date.now() - started) / 1000;
+  const record: EpochRecord = {
+    epoch,
+    phase: phase.name,
+    trainLoss,
+    trainMapLoss,
+    validationLoss: binaryCrossEntropy(predictions),
+    validationAuc: areaUnderRoc(predictions),
+    seconds,
+    examplesPerSecond: (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
+  };
+  const improved = isBetter(phase, record, bestOfPhase(state, phase, phaseStart));
+  const next: TrainingState = {
+    ...state,
+    completedEpochs: epoch,
+    bestEpoch: improved ? epoch : state.bestEpoch,
+    bestValidationLoss: improved ? record.validationLoss : state.bestValidationLoss,
+    history: [...state.history, record],
+  };
+  await saveModel(model, join(runFolder, 'latest'));
+  if (improved) await saveModel(classifier.model, join(runFolder, 'best'));
+  classifier.release();
+  await saveOptimizer(run.optimizer, runFolder);
+  await writeFile(join(runFolder, 'state.json'), `${JSON.stringify(next, null, 2)}\n`);
+  await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
+  log(
+    `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+  );
+  return next;
 }
 
 /**
@@ -259,14 +280,10 @@ const CELL_POSITIVE_PIXELS = 4;
 
 /** One epoch of balanced batches (half positive, half negative slices), seeded by the epoch. */
 async function trainEpoch(
-  model: tfl.LayersModel,
-  parallel: DataParallelSteps,
-  split: TrainingSplit,
-  config: TrainingConfig,
-  phase: Phase,
-  epoch: number,
-  log: (message: string) => void
+  { model, steps, data, config, phase, log }: PhaseRun,
+  epoch: number
 ): Promise<{ trainLoss: number; trainMapLoss: number }> {
+  const split = data.train;
   const random = new Random(`${config.training.seed}-epoch-${epoch}`);
   const positives = indicesWhere(split, true);
   const negatives = indicesWhere(split, false);
@@ -274,11 +291,11 @@ async function trainEpoch(
   const hard = share > 0 ? await hardestNegatives(model, split) : [];
   // Without a share no random number is drawn, so earlier configs keep their exact batches.
   const pickNegatives = () => (share > 0 && random.chance(share) ? hard : negatives);
-  const steps = stepsPerEpoch(split, config);
+  const stepCount = stepsPerEpoch(split, config);
   const { batchSize } = config.training;
   let [sliceSum, mapSum] = [0, 0];
   const started = Date.now();
-  for (let step = 0; step < steps; step++) {
+  for (let step = 0; step < stepCount; step++) {
     const batch = Array.from({ length: batchSize }, (_, n) => {
       const pool = n % 2 === 0 ? positives : pickNegatives();
       return pool[random.integer(0, pool.length - 1)];
@@ -286,19 +303,17 @@ async function trainEpoch(
     const crops = phase.cropSize
       ? { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 }
       : undefined;
-    const losses = await parallel.run(
-      trainingBatch(split, batch, random, mapStrideOf(config), crops)
-    );
+    const losses = await steps.run(trainingBatch(split, batch, random, mapStrideOf(config), crops));
     sliceSum += losses.sliceLoss;
     mapSum += losses.mapLoss;
     if ((step + 1) % 50 === 0) {
       const rate = ((step + 1) * batchSize) / ((Date.now() - started) / 1000);
       log(
-        `  epoch ${epoch} step ${step + 1}/${steps}: BCE ${(sliceSum / (step + 1)).toFixed(4)} (map ${(mapSum / (step + 1)).toFixed(4)}), ${rate.toFixed(1)} examples/s`
+        `  epoch ${epoch} step ${step + 1}/${stepCount}: BCE ${(sliceSum / (step + 1)).toFixed(4)} (map ${(mapSum / (step + 1)).toFixed(4)}), ${rate.toFixed(1)} examples/s`
       );
     }
   }
-  return { trainLoss: sliceSum / steps, trainMapLoss: mapSum / steps };
+  return { trainLoss: sliceSum / stepCount, trainMapLoss: mapSum / stepCount };
 }
 
 /** Share of each contrast's tuber-free slices that count as its hardest. */
