@@ -6,11 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UPPER_CLIP } from '../../../extension/src/core/preprocessing';
 import { gradCam } from '../../../extension/src/core/explain';
 import { GRAD_CAM_LAYER } from '../training/architectures';
 import { predictSplit } from '../training/train';
-import type { SliceRecord, TrainingSplit } from '../training/trainingSet';
+import { modelInputs, type SliceRecord, type TrainingSplit } from '../training/trainingSet';
 import {
   areaUnderRoc,
   binaryCrossEntropy,
@@ -290,24 +289,15 @@ function groupBy(records: SliceRecord[], predictions: Prediction[]) {
 
 /** The positive slices (indices into the split) whose Grad-CAM peak lies within their tuber mask dilated by 5 mm. */
 function pointingHitsOf(model: tfl.LayersModel, split: TrainingSplit, fieldOfViewMm: number) {
-  const { size } = split;
+  const { size, channels } = split;
   const pixels = size * size;
   const marginPixels = POINTING_MARGIN_MM / (fieldOfViewMm / size);
   const positives = split.records.flatMap((record, n) => (record.positive ? [n] : []));
   const hit = new Set<number>();
   for (let start = 0; start < positives.length; start += 32) {
     const batch = positives.slice(start, start + 32);
-    const input = new Float32Array(batch.length * pixels);
-    batch.forEach((index, n) =>
-      input.set(
-        Float32Array.from(
-          split.images.subarray(index * pixels, (index + 1) * pixels),
-          v => (v * UPPER_CLIP) / 255
-        ),
-        n * pixels
-      )
-    );
-    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
+    const input = modelInputs(split, batch);
+    const tensor = tf.tensor4d(input, [batch.length, size, size, channels]);
     const { maps } = gradCam({ tf, tfl }, model, tensor, GRAD_CAM_LAYER);
     tensor.dispose();
     maps.forEach((map, n) => {

@@ -137,12 +137,13 @@ async function readCandidate(configPath: string): Promise<Candidate> {
 }
 
 /** The architecture and what sets its training apart, so that no two candidates in a report read alike. */
-function candidateLabel({ architecture, mapStride, training }: TrainingConfig): string {
+function candidateLabel({ architecture, mapStride, data, training }: TrainingConfig): string {
   const traits = [
     mapStride === 4 && '1/4 map',
     training.brightNegatives && 'bright negative crops',
     training.hardNegatives && 'hard negatives',
     (training.shares ?? 1) > 1 && `${training.shares} shares`,
+    data.neighbours && `2.5D, ${data.neighbours} neighbour${data.neighbours > 1 ? 's' : ''} a side`,
   ].filter(Boolean);
   return traits.length > 0 ? `${architecture} (${traits.join(', ')})` : architecture;
 }
@@ -179,12 +180,7 @@ async function modelCard(
     architecture: config.architecture,
     mapStride: config.mapStride ?? 8,
     parameters: context.parameters,
-    input: {
-      shape: [DEFAULT_PREPROCESSING.size, DEFAULT_PREPROCESSING.size, 1],
-      preprocessing: preprocessingFingerprint(DEFAULT_PREPROCESSING),
-      description:
-        'One axial T2 or FLAIR slice: modality LUT applied, radiological orientation, a 240 mm field of view resampled to 128², intensities scaled to the head’s 1st–99.5th percentiles (0–1, clipped at 1.5).',
-    },
+    input: inputSpec(config.data.neighbours ?? 0),
     output: 'Probability that the slice holds at least 20 mm² of tuber.',
     threshold: evaluation.threshold,
     seriesThresholds: seriesThresholds(evaluation),
@@ -260,6 +256,26 @@ function tuberAreaLimitations(evaluation: Evaluation): string[] {
       `Small tubers are missed most. Test ${contrast} slices flagged at the ${contrast} series threshold: ${shares.join('; ')}.`,
     ];
   });
+}
+
+const PREPROCESSING_DESCRIPTION =
+  'modality LUT applied, radiological orientation, a 240 mm field of view resampled to 128², intensities scaled to the head’s 1st–99.5th percentiles (0–1, clipped at 1.5)';
+
+function inputSpec(neighbours: number) {
+  const { size } = DEFAULT_PREPROCESSING;
+  const common = { preprocessing: preprocessingFingerprint(DEFAULT_PREPROCESSING) };
+  if (neighbours === 0)
+    return {
+      shape: [size, size, 1],
+      ...common,
+      description: `One axial T2 or FLAIR slice: ${PREPROCESSING_DESCRIPTION}.`,
+    };
+  return {
+    shape: [size, size, 2 * neighbours + 1],
+    neighbours,
+    ...common,
+    description: `An axial T2 or FLAIR slice with the ${neighbours} adjacent slices of its series below and above it as channels (lowest first; at the ends of the series the last slice repeats), each slice preprocessed on its own: ${PREPROCESSING_DESCRIPTION}.`,
+  };
 }
 
 /** How much the result depends on the contrast, from the test set's per-contrast AUC. */

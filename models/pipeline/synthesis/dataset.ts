@@ -43,7 +43,7 @@ export interface DatasetSlice {
   split: Split;
   tsc: boolean;
   contrast: Contrast;
-  /** Index of the slice in its series, inferior to superior. */
+  /** Index of the slice among those its series kept, inferior to superior. */
   slice: number;
   label: SliceLabel;
   tuberAreaMm2: number;
@@ -52,10 +52,10 @@ export interface DatasetSlice {
   /** [between rows, between columns] in mm. */
   pixelSpacing: [number, number];
   /**
-   * Stored 12-bit pixels, rows × columns, row by row: the slice alone (2D), or slices k−n … k+n with the
-   * slice in the middle and indices clamped at the ends of the series (2.5D; with the acquisition's
-   * `maxSlices`, neighbours are the adjacent slices kept, not the scanner's). Neighbouring slices share
-   * these arrays, so treat them as read-only.
+   * Stored 12-bit pixels, rows × columns, row by row: the slice alone (2D), or slices k−n … k+n of the
+   * scanner's series with the slice in the middle and indices clamped at the ends of the series (2.5D;
+   * with the acquisition's `maxSlices`, the neighbours are rendered around each slice kept). Neighbouring
+   * slices share these arrays, so treat them as read-only.
    */
   channels: Uint16Array[];
   /** Tuber mask of the slice (1 inside a tuber), same layout as the channels. */
@@ -218,26 +218,27 @@ export function generateSubjectSlices(
   const synthetic = synthesizeSubject(anatomy, subject.id, {
     tsc: subject.tsc,
     contrasts: options.contrasts,
-    acquisition: options.acquisition,
+    acquisition: { ...options.acquisition, neighbours },
   });
   return synthetic.series.flatMap(series => {
     const last = series.pixels.length - 1;
-    return sliceTable(series).map(row => ({
+    const rows = sliceTable(series);
+    return series.kept.map((rendered, slice) => ({
       subjectId: subject.id,
       split: subject.split,
       tsc: subject.tsc,
       contrast: series.contrast,
-      slice: row.slice,
-      label: row.label,
-      tuberAreaMm2: row.tuberAreaMm2,
+      slice,
+      label: rows[rendered].label,
+      tuberAreaMm2: rows[rendered].tuberAreaMm2,
       rows: series.rows,
       columns: series.columns,
       pixelSpacing: [series.pixelSpacing[0], series.pixelSpacing[1]],
       channels: Array.from(
         { length: 2 * neighbours + 1 },
-        (_, channel) => series.pixels[Math.min(last, Math.max(0, row.slice - neighbours + channel))]
+        (_, channel) => series.pixels[Math.min(last, Math.max(0, rendered - neighbours + channel))]
       ),
-      mask: series.masks[row.slice],
+      mask: series.masks[rendered],
     }));
   });
 }

@@ -26,6 +26,11 @@ export interface Acquisition {
   whiteLevel: number;
   /** Render at most this many slices, evenly spaced through the series (training needs no full series). */
   maxSlices?: number;
+  /**
+   * With `maxSlices`, also render this many of the scanner's adjacent slices on either side of each
+   * slice kept, so that 2.5D input sees the neighbours a full series would give it.
+   */
+  neighbours?: number;
 }
 
 /** Draws a clinical acquisition: in-plane 0.4–1.2 mm, 1–6 mm slices with gaps, tilts, poses and artefacts. */
@@ -58,6 +63,7 @@ export type AcquiredImages = Pick<
   | 'spacingBetweenSlices'
   | 'orientation'
   | 'positions'
+  | 'kept'
   | 'pixels'
   | 'masks'
 >;
@@ -150,6 +156,7 @@ export function acquireSeries(
     spacingBetweenSlices: acquisition.sliceThicknessMm + acquisition.gapMm,
     orientation: [...geometry.row, ...geometry.column] as RenderedSeries['orientation'],
     positions: geometry.positions,
+    kept: geometry.kept,
     pixels: toTwelveBit(raw, acquisition, random),
     masks,
   };
@@ -190,6 +197,8 @@ interface SliceGeometry {
   column: Vec3;
   normal: Vec3;
   positions: Vec3[];
+  /** Indices into `positions` of the slices kept; the others are their neighbours. */
+  kept: number[];
 }
 
 /** Axial slices (LPS) covering the brain from its lowest to its highest point, tilted about left–right. */
@@ -203,14 +212,25 @@ function sliceGeometry(anatomy: Anatomy, acquisition: Acquisition): SliceGeometr
   const step = acquisition.sliceThicknessMm + acquisition.gapMm;
   const count = Math.max(1, Math.ceil(heightMm / step));
   const half = ((acquisition.matrix - 1) / 2) * acquisition.pixelMm;
-  const positions: Vec3[] = [];
-  for (const n of evenlySpaced(count, acquisition.maxSlices ?? count)) {
+  const kept = evenlySpaced(count, acquisition.maxSlices ?? count);
+  const rendered = withNeighbours(kept, acquisition.neighbours ?? 0, count);
+  const positions = rendered.map(n => {
     const offset = (n - (count - 1) / 2) * step;
-    positions.push(
-      [0, 1, 2].map(a => centre[a] + offset * normal[a] - half * row[a] - half * column[a]) as Vec3
-    );
+    return [0, 1, 2].map(
+      a => centre[a] + offset * normal[a] - half * row[a] - half * column[a]
+    ) as Vec3;
+  });
+  return { row, column, normal, positions, kept: kept.map(n => rendered.indexOf(n)) };
+}
+
+/** The slices kept and up to `neighbours` adjacent ones on either side, within 0 … count − 1, in order. */
+function withNeighbours(kept: number[], neighbours: number, count: number): number[] {
+  const slices = new Set<number>();
+  for (const n of kept) {
+    for (let k = Math.max(0, n - neighbours); k <= Math.min(count - 1, n + neighbours); k++)
+      slices.add(k);
   }
-  return { row, column, normal, positions };
+  return [...slices].sort((a, b) => a - b);
 }
 
 /** Up to `wanted` indices of 0 … count − 1, evenly spaced. */

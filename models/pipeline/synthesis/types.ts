@@ -28,6 +28,11 @@ export interface RenderedSeries {
   orientation: [number, number, number, number, number, number];
   /** DICOM ImagePositionPatient (LPS mm) of each slice's first pixel centre, inferior to superior. */
   positions: Array<[number, number, number]>;
+  /**
+   * Indices of the slices the acquisition kept (all of them, unless it renders `maxSlices` with
+   * `neighbours`: then the others were rendered only as the kept slices' neighbours).
+   */
+  kept: number[];
   /** Stored pixel values (12-bit, 0–4095), rows × columns per slice, row by row. */
   pixels: Uint16Array[];
   /** Tuber mask per slice (1 inside a tuber), same layout as pixels. */

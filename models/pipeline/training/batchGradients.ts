@@ -10,9 +10,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export interface TrainingBatch {
   /** Input pixels per side. */
   size: number;
+  /** Input channels: 1, or the slice and its neighbours. */
+  channels: number;
   /** Tuber-map cells per side. */
   cells: number;
-  /** examples × size × size, one channel. */
+  /** examples × size × size × channels. */
   x: Float32Array;
   /** One label (0–1) per example. */
   labels: Float32Array;
@@ -44,12 +46,11 @@ export function examplesIn(batch: TrainingBatch): number {
 
 /** Examples [start, end) of a batch. */
 export function batchPart(batch: TrainingBatch, start: number, end: number): TrainingBatch {
-  const pixels = batch.size * batch.size;
+  const values = batch.size * batch.size * batch.channels;
   const cells = batch.cells * batch.cells;
   return {
-    size: batch.size,
-    cells: batch.cells,
-    x: batch.x.slice(start * pixels, end * pixels),
+    ...batch,
+    x: batch.x.slice(start * values, end * values),
     labels: batch.labels.slice(start, end),
     maps: batch.maps.slice(start * cells, end * cells),
   };
@@ -75,7 +76,7 @@ export function batchGradients(model: tfl.LayersModel, batch: TrainingBatch): Ba
 
 function lossesOf(model: tfl.LayersModel, batch: TrainingBatch): [tf.Scalar, tf.Scalar] {
   const count = examplesIn(batch);
-  const x = tf.tensor4d(batch.x, [count, batch.size, batch.size, 1]);
+  const x = tf.tensor4d(batch.x, [count, batch.size, batch.size, batch.channels]);
   const labels = tf.tensor2d(batch.labels, [count, 1]);
   const maps = tf.tensor4d(batch.maps, [count, batch.cells, batch.cells, 1]);
   const [probabilities, map] = model.apply(x, { training: true }) as tf.Tensor[];

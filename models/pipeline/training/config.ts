@@ -24,6 +24,11 @@ export interface TrainingConfig {
     subjects: Record<Split, number>;
     contrasts: Contrast[];
     acquisition?: Partial<Acquisition>;
+    /**
+     * Adjacent slices of the scanner's series on either side of each slice, given to the model as
+     * extra channels (2.5D); 0 or left out for the slice alone.
+     */
+    neighbours?: number;
   };
   training: {
     epochs: number;
@@ -84,6 +89,9 @@ export function readTrainingConfig(path: string): TrainingConfig {
   if (config.mapStride !== undefined && !MAP_STRIDES.includes(config.mapStride)) {
     throw new ConfigError(`${path}: mapStride must be one of ${MAP_STRIDES.join(', ')}`);
   }
+  const { neighbours } = config.data;
+  if (neighbours !== undefined && !(Number.isInteger(neighbours) && neighbours >= 0))
+    throw new ConfigError(`${path}: data.neighbours must be a whole number, 0 or more`);
   const { shares, batchSize } = config.training;
   if (shares !== undefined && !(Number.isInteger(shares) && shares >= 1 && shares <= batchSize))
     throw new ConfigError(
@@ -118,6 +126,7 @@ export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
     contrasts: config.data.contrasts,
     preprocessing: DEFAULT_PREPROCESSING,
     acquisition: config.data.acquisition,
+    ...(config.data.neighbours ? { neighbours: config.data.neighbours } : {}),
   };
 }
 

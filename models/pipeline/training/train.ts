@@ -18,7 +18,7 @@ import type { TrainingBatch } from './batchGradients';
 import type { TrainingConfig } from './config';
 import { DataParallelSteps } from './dataParallel';
 import { loadModel, saveModel } from './modelFiles';
-import type { TrainingSplit } from './trainingSet';
+import { modelInputs, type TrainingSplit } from './trainingSet';
 
 export interface EpochRecord {
   epoch: number;
@@ -114,11 +114,10 @@ async function trainPhase(
 ): Promise<TrainingState> {
   let state = initial;
   const phaseStart = state.phaseStartEpoch ?? 0;
-  const { size } = data.train;
   const resuming = state.completedEpochs > phaseStart;
   const model = resuming
     ? await loadModel(join(runFolder, 'latest'))
-    : await startingModel(config, phase, size, phaseStart, runFolder);
+    : await startingModel(config, phase, data.train, phaseStart, runFolder);
   const optimizer = tf.train.adam(phase.learningRate);
   if (resuming) {
     await restoreOptimizer(optimizer, runFolder);
@@ -176,7 +175,7 @@ async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingSt
   const epoch = state.completedEpochs + 1;
   const started = Date.now();
   const { trainLoss, trainMapLoss } = await trainEpoch(run, epoch);
-  const classifier = wholeSliceClassifier(model, config, data.train.size);
+  const classifier = wholeSliceClassifier(model, config, data.train);
   const probabilities = await predictSplit(classifier.model, data.validation);
   const predictions = toPredictions(probabilities, data.validation.records);
   const seconds = (Date.now() - started) / 1000;
@@ -239,11 +238,11 @@ export function bestOfPhase(
 async function startingModel(
   config: TrainingConfig,
   phase: Phase,
-  size: number,
+  { size, channels }: TrainingSplit,
   phaseStart: number,
   runFolder: string
 ): Promise<tfl.LayersModel> {
-  const input = { size: phase.cropSize ?? size, channels: 1 };
+  const input = { size: phase.cropSize ?? size, channels };
   const model = buildModel(config.architecture, input, config.training.seed, mapStrideOf(config));
   if (phaseStart === 0) return model;
   const best = await loadModel(join(runFolder, 'best'));
@@ -259,10 +258,10 @@ async function startingModel(
 function wholeSliceClassifier(
   model: tfl.LayersModel,
   config: TrainingConfig,
-  size: number
+  { size, channels }: TrainingSplit
 ): { model: tfl.LayersModel; release: () => void } {
   if (model.inputs[0].shape[1] === size) return { model: classifierOf(model), release: () => {} };
-  const twin = buildModel(config.architecture, { size, channels: 1 }, 0, mapStrideOf(config));
+  const twin = buildModel(config.architecture, { size, channels }, 0, mapStrideOf(config));
   twin.setWeights(model.getWeights());
   return { model: classifierOf(twin), release: () => twin.dispose() };
 }
@@ -370,13 +369,14 @@ function trainingBatch(
 ): TrainingBatch {
   const size = crops?.size ?? split.size;
   const cells = size / mapStride;
-  const x = new Float32Array(indices.length * size * size);
+  const values = size * size * split.channels;
+  const x = new Float32Array(indices.length * values);
   const maps = new Float32Array(indices.length * cells * cells);
   const labels = new Float32Array(indices.length);
   indices.forEach((index, n) => {
     const window = crops ? cropWindow(split, index, crops, random) : fullWindow(split);
     const tuberPixels = copyWindow(split, index, window, random, mapStride, {
-      x: x.subarray(n * size * size, (n + 1) * size * size),
+      x: x.subarray(n * values, (n + 1) * values),
       map: maps.subarray(n * cells * cells, (n + 1) * cells * cells),
     });
     labels[n] = crops
@@ -385,6 +385,7 @@ function trainingBatch(
   });
   return {
     size,
+    channels: split.channels,
     cells,
     x,
     labels,
@@ -418,7 +419,7 @@ function cropWindow(
 ): Window {
   const pixels = split.size * split.size;
   const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
-  const image = split.images.subarray(index * pixels, (index + 1) * pixels);
+  const image = middleChannel(split, index);
   const tuber = pixelsWhere(mask, value => value >= 128);
   const level = random.chance(brightNegatives) ? brightLevel(image) : HEAD_LEVEL;
   const centres = tuber.length > 0 ? tuber : pixelsWhere(image, value => value >= level);
@@ -430,6 +431,16 @@ function cropWindow(
       Math.min(split.size - size, at - Math.round(random.uniform(margin, size - margin)))
     );
   return { top: place(Math.floor(centre / split.size)), left: place(centre % split.size), size };
+}
+
+/** The stored slice itself, without its neighbours. */
+function middleChannel(split: TrainingSplit, index: number): Uint8Array {
+  const pixels = split.size * split.size;
+  const { channels } = split;
+  const image = split.images.subarray(index * pixels * channels, (index + 1) * pixels * channels);
+  if (channels === 1) return image;
+  const middle = (channels - 1) / 2;
+  return Uint8Array.from({ length: pixels }, (_, pixel) => image[pixel * channels + middle]);
 }
 
 /** Stored image level of the head: 0.1 of the normalised range. */
@@ -471,7 +482,8 @@ function copyWindow(
   out: { x: Float32Array; map: Float32Array }
 ): number {
   const pixels = split.size * split.size;
-  const image = split.images.subarray(index * pixels, (index + 1) * pixels);
+  const { channels } = split;
+  const image = split.images.subarray(index * pixels * channels, (index + 1) * pixels * channels);
   const mask = split.masks.subarray(index * pixels, (index + 1) * pixels);
   const cells = size / mapStride;
   const mirror = random.chance(0.5);
@@ -481,7 +493,8 @@ function copyWindow(
     for (let column = 0; column < size; column++) {
       const from = (top + row) * split.size + left + (mirror ? size - 1 - column : column);
       const fraction = mask[from] / 255;
-      out.x[row * size + column] = image[from] * gain;
+      for (let channel = 0; channel < channels; channel++)
+        out.x[(row * size + column) * channels + channel] = image[from * channels + channel] * gain;
       out.map[Math.floor(row / mapStride) * cells + Math.floor(column / mapStride)] += fraction;
       tuberPixels += fraction;
     }
@@ -495,17 +508,16 @@ export async function predictSplit(
   split: TrainingSplit,
   batchSize = 64
 ): Promise<number[]> {
-  const { size } = split;
-  const pixels = size * size;
+  const { size, channels } = split;
   const probabilities: number[] = [];
   for (let start = 0; start < split.records.length; start += batchSize) {
     const count = Math.min(batchSize, split.records.length - start);
-    const x = Float32Array.from(
-      split.images.subarray(start * pixels, (start + count) * pixels),
-      v => (v * UPPER_CLIP) / 255
+    const x = modelInputs(
+      split,
+      Array.from({ length: count }, (_, n) => start + n)
     );
     const output = tf.tidy(
-      () => model.predict(tf.tensor4d(x, [count, size, size, 1])) as tf.Tensor
+      () => model.predict(tf.tensor4d(x, [count, size, size, channels])) as tf.Tensor
     );
     probabilities.push(...(await output.data()));
     output.dispose();

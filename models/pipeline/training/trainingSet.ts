@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  interleaveChannels,
   preprocessSlice,
   resampleToModelGrid,
   UPPER_CLIP,
@@ -25,6 +26,8 @@ export interface TrainingSetSpec {
   contrasts: Contrast[];
   preprocessing: PreprocessingSpec;
   acquisition?: Partial<Acquisition>;
+  /** The scanner's adjacent slices on either side of each slice, as extra channels (2.5D). */
+  neighbours?: number;
 }
 
 export interface SliceRecord {
@@ -43,8 +46,13 @@ export interface SliceRecord {
 
 export interface TrainingSplit {
   size: number;
+  /** Model input channels: 1, or the slice and its neighbours (2.5D, the slice in the middle). */
+  channels: number;
   records: SliceRecord[];
-  /** Model inputs, size² per slice, quantised: value = byte / 255 × UPPER_CLIP. */
+  /**
+   * Model inputs, size × size × channels per slice (see interleaveChannels), quantised: value =
+   * byte / 255 × UPPER_CLIP.
+   */
   images: Uint8Array;
   /** Tuber fraction of each model pixel, byte / 255. */
   masks: Uint8Array;
@@ -77,6 +85,7 @@ async function renderSplit(
   progress: (message: string) => void
 ) {
   const { size } = spec.preprocessing;
+  const channels = 2 * (spec.neighbours ?? 0) + 1;
   const records: SliceRecord[] = [];
   const images: Uint8Array[] = [];
   const masks: Uint8Array[] = [];
@@ -89,6 +98,7 @@ async function renderSplit(
     contrasts: spec.contrasts,
     splitFractions: { train: 0, validation: 0, test: 0, [split]: 1 },
     acquisition: spec.acquisition,
+    neighbours: spec.neighbours,
   });
   for await (const slice of slices) {
     if (!subjects.has(slice.subjectId)) {
@@ -99,9 +109,10 @@ async function renderSplit(
     }
     const input = { rows: slice.rows, columns: slice.columns, pixelSpacing: slice.pixelSpacing };
     images.push(
-      quantise(
-        preprocessSlice({ ...input, pixels: slice.channels[0] }, spec.preprocessing),
-        UPPER_CLIP
+      interleaveChannels(
+        slice.channels.map(pixels =>
+          quantise(preprocessSlice({ ...input, pixels }, spec.preprocessing), UPPER_CLIP)
+        )
       )
     );
     masks.push(
@@ -117,22 +128,40 @@ async function renderSplit(
       tuberAreaMm2: Number(slice.tuberAreaMm2.toFixed(1)),
     });
   }
-  await writeAtomically(join(folder, `${split}.images.u8`), concatenate(images, size * size));
+  await writeAtomically(
+    join(folder, `${split}.images.u8`),
+    concatenate(images, size * size * channels)
+  );
   await writeAtomically(join(folder, `${split}.masks.u8`), concatenate(masks, size * size));
-  await writeAtomically(join(folder, `${split}.json`), JSON.stringify({ size, records }));
+  await writeAtomically(join(folder, `${split}.json`), JSON.stringify({ size, channels, records }));
 }
 
 export async function loadTrainingSplit(folder: string, split: Split): Promise<TrainingSplit> {
-  const { size, records } = JSON.parse(await readFile(join(folder, `${split}.json`), 'utf8')) as {
+  const stored = JSON.parse(await readFile(join(folder, `${split}.json`), 'utf8')) as {
     size: number;
+    channels?: number;
     records: SliceRecord[];
   };
+  const { size, records } = stored;
+  const channels = stored.channels ?? 1;
   const images = new Uint8Array(await readFile(join(folder, `${split}.images.u8`)));
   const masks = new Uint8Array(await readFile(join(folder, `${split}.masks.u8`)));
-  if (images.length !== records.length * size * size || masks.length !== images.length) {
+  const slicePixels = records.length * size * size;
+  if (images.length !== slicePixels * channels || masks.length !== slicePixels) {
     throw new Error(`The ${split} split in ${folder} is damaged: rebuild it.`);
   }
-  return { size, records, images, masks };
+  return { size, channels, records, images, masks };
+}
+
+/** The model inputs of the split's slices at `indices`, dequantised, one after another. */
+export function modelInputs(split: TrainingSplit, indices: number[]): Float32Array {
+  const values = split.size * split.size * split.channels;
+  const out = new Float32Array(indices.length * values);
+  indices.forEach((index, n) => {
+    const image = split.images.subarray(index * values, (index + 1) * values);
+    for (let k = 0; k < values; k++) out[n * values + k] = (image[k] * UPPER_CLIP) / 255;
+  });
+  return out;
 }
 
 /** The split without its ambiguous slices: what training and slice metrics use. */
@@ -140,16 +169,18 @@ export function labelledSlices(split: TrainingSplit): TrainingSplit {
   const kept = split.records.flatMap((record, n) => (record.ambiguous ? [] : [n]));
   if (kept.length === split.records.length) return split;
   const pixels = split.size * split.size;
-  const pick = (values: Uint8Array) => {
-    const out = new Uint8Array(kept.length * pixels);
-    kept.forEach((n, k) => out.set(values.subarray(n * pixels, (n + 1) * pixels), k * pixels));
+  const pick = (values: Uint8Array, perSlice: number) => {
+    const out = new Uint8Array(kept.length * perSlice);
+    kept.forEach((n, k) =>
+      out.set(values.subarray(n * perSlice, (n + 1) * perSlice), k * perSlice)
+    );
     return out;
   };
   return {
-    size: split.size,
+    ...split,
     records: kept.map(n => split.records[n]),
-    images: pick(split.images),
-    masks: pick(split.masks),
+    images: pick(split.images, pixels * split.channels),
+    masks: pick(split.masks, pixels),
   };
 }
 

@@ -19,7 +19,7 @@ import {
   type ToWorker,
 } from '../../../models/pipeline/synthesis/dataset';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
-import { POSITIVE_AREA_MM2 } from '../../../models/pipeline/synthesis/subject';
+import { POSITIVE_AREA_MM2, synthesizeSubject } from '../../../models/pipeline/synthesis/subject';
 
 /** 64³ voxels of 3 mm: a small head, fast to synthesise in the worker (a few hundred ms a contrast). */
 const ACQUISITION = { matrix: 64, pixelMm: 3, sliceThicknessMm: 5, gapMm: 0, tiltDegrees: 0 };
@@ -355,6 +355,47 @@ describe('streamDataset', () => {
 });
 
 describe('generateSubjectSlices', () => {
+  it("with maxSlices, renders the scanner's adjacent slices around each slice kept as its neighbours", () => {
+    const anatomy = loadLabelMap(tinyBrain);
+    const subject = { id: 'neighbours-0000', split: 'train' as const, tsc: true };
+    const acquisition = { ...TINY_ACQUISITION, maxSlices: 3 };
+    const options = { contrasts: ['T2' as const], acquisition };
+    const flat = generateSubjectSlices(anatomy, subject, options);
+    const stacked = generateSubjectSlices(anatomy, subject, { ...options, neighbours: 1 });
+    expect(stacked.map(slice => slice.slice)).toEqual([0, 1, 2]);
+    expect(flat.map(slice => slice.slice)).toEqual([0, 1, 2]);
+    const [series] = synthesizeSubject(anatomy, subject.id, {
+      tsc: true,
+      contrasts: ['T2'],
+      acquisition: { ...acquisition, neighbours: 1 },
+    }).series;
+    expect(series.kept).toHaveLength(3);
+    expect(series.positions.length).toBeGreaterThan(6);
+    // Untilted 12 mm slices without gaps: a neighbour lies 12 mm above or below its slice.
+    for (const rendered of series.kept) {
+      for (const side of [-1, 1]) {
+        const neighbour = rendered + side;
+        if (neighbour < 0 || neighbour >= series.positions.length) continue;
+        expect(series.positions[neighbour][2] - series.positions[rendered][2]).toBeCloseTo(
+          12 * side,
+          5
+        );
+      }
+    }
+    stacked.forEach((slice, k) => {
+      const rendered = series.kept[k];
+      const last = series.pixels.length - 1;
+      expect(slice.channels).toHaveLength(3);
+      slice.channels.forEach((channel, c) =>
+        expect(
+          sameArray(channel, series.pixels[Math.min(last, Math.max(0, rendered - 1 + c))])
+        ).toBe(true)
+      );
+      expect(sameArray(slice.mask, series.masks[rendered])).toBe(true);
+      expect(slice.label).toBe(flat[k].label);
+    });
+  }, 20_000);
+
   it('is what the worker streams, with 2n+1 channels around the 2D slice', async () => {
     const tiny = {
       labelFiles: [tinyBrain],

@@ -39,6 +39,7 @@ function renderedSeries(overrides: Partial<RenderedSeries> = {}): RenderedSeries
     spacingBetweenSlices: 5,
     orientation: [1, 0, 0, 0, 1, 0],
     positions: Array.from({ length: SLICES }, (_, k): Vector => [-3.6, -2.25, -10 + 5 * k]),
+    kept: Array.from({ length: SLICES }, (_, k) => k),
     pixels: Array.from({ length: SLICES }, (_, k) => gradient(k)),
     masks: Array.from({ length: SLICES }, () => new Uint8Array(ROWS * COLUMNS)),
     repetitionTime: 4000,

@@ -58,6 +58,7 @@ function randomBatch(examples: number, seed: string): TrainingBatch {
   const values = (count: number) => Float32Array.from({ length: count }, () => random.next());
   return {
     size: SIZE,
+    channels: 1,
     cells: SIZE,
     x: values(examples * SIZE * SIZE),
     labels: Float32Array.from({ length: examples }, (_, n) => n % 2),

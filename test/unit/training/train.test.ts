@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
 import { areaUnderRoc } from '../../../models/pipeline/evaluation/metrics';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
@@ -237,3 +238,22 @@ test('a crop phase keeps its epoch of highest validation AUC, a whole-slice phas
   expect(bestOfPhase({ ...state, history: fineTuned }, wholeSlices, 3)?.epoch).toBe(5);
   expect(bestOfPhase(state, wholeSlices, 3)).toBeUndefined();
 });
+
+test('a 2.5D candidate trains on crops of the slice and its neighbours, in two shares, and is evaluated on them', async () => {
+  const stackFolder = join(folder, 'neighbours');
+  const data = { train: toySplit(256, 'train', 3), validation: toySplit(32, 'validation', 3) };
+  const config = toyConfig(3);
+  config.training.cropSize = 8;
+  config.training.fineTune = { epochs: 1, learningRate: 0.001 };
+  config.training.shares = 2;
+  const tensorsBefore = tf.memory().numTensors;
+  await trainCandidate(config, data, stackFolder, () => {});
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  const best = await loadModel(join(stackFolder, 'best'));
+  expect(best.inputs[0].shape).toEqual([null, TOY_SIZE, TOY_SIZE, 3]);
+  const test = toySplit(48, 'test', 3);
+  const evaluation = await evaluateModel(best, data.validation, test, TOY_SIZE * 1.875);
+  expect(evaluation.slices.metrics.auc.estimate).toBeGreaterThan(0.9);
+  expect(evaluation.pointingGame.slices).toBe(12);
+  tf.dispose(best.getWeights());
+}, 300_000);

@@ -166,3 +166,41 @@ test('a config that cuts batches into no shares, part shares or more shares than
   writeFileSync(path, JSON.stringify(config));
   expect(readTrainingConfig(path).training.shares).toBe(2);
 });
+
+test('a config that asks for part of a neighbouring slice or fewer than none is refused', () => {
+  const config = toyConfig(1);
+  const path = join(directory, 'neighbours.json');
+  for (const neighbours of [-1, 0.5]) {
+    writeFileSync(path, JSON.stringify({ ...config, data: { ...config.data, neighbours } }));
+    expect(() => readTrainingConfig(path)).toThrow(/data.neighbours must be a whole number/);
+  }
+  writeFileSync(path, JSON.stringify({ ...config, data: { ...config.data, neighbours: 1 } }));
+  expect(readTrainingConfig(path).data.neighbours).toBe(1);
+});
+
+test('a 2.5D set holds each slice between its series neighbours, each preprocessed as in the 2D set', async () => {
+  const folder = join(directory, 'neighbours');
+  await ensureTrainingSet({ ...spec(), neighbours: 1 }, folder, () => {}, ['validation']);
+  const stacked = await loadTrainingSplit(folder, 'validation');
+  const flat = splits.validation;
+  expect(stacked.channels).toBe(3);
+  expect(stacked.records).toEqual(flat.records);
+  expect(stacked.images).toHaveLength(flat.images.length * 3);
+  const pixels = SIZE * SIZE;
+  const flatPixel = (n: number, pixel: number) => flat.images[n * pixels + pixel];
+  const lastOfSeries = (n: number) =>
+    n + 1 === flat.records.length || flat.records[n + 1].slice === 0;
+  flat.records.forEach((record, n) => {
+    const below = record.slice === 0 ? n : n - 1;
+    const above = lastOfSeries(n) ? n : n + 1;
+    for (let pixel = 0; pixel < pixels; pixel += 37) {
+      const stack = stacked.images.subarray((n * pixels + pixel) * 3, (n * pixels + pixel + 1) * 3);
+      expect([...stack]).toEqual([
+        flatPixel(below, pixel),
+        flatPixel(n, pixel),
+        flatPixel(above, pixel),
+      ]);
+    }
+  });
+  expect(labelledSlices(stacked).channels).toBe(3);
+}, 300_000);
