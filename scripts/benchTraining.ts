@@ -36,6 +36,7 @@ function randomBatch(size: number): TrainingBatch {
   const cells = size / MAP_STRIDE;
   return {
     size,
+    channels: 1,
     cells,
     x: Float32Array.from({ length: BATCH * size * size }, () => random.uniform(0, 1.2)),
     labels: Float32Array.from({ length: BATCH }, (_, n) => n % 2),

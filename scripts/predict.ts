@@ -9,6 +9,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initialiseNodeBackend } from '../models/pipeline/tfBackend';
 import { gradCam, saliency } from '../extension/src/core/explain';
 import {
+  interleaveChannels,
+  neighbourStacks,
+  superiorLevel,
+} from '../extension/src/core/neighbours';
+import {
   DEFAULT_PREPROCESSING,
   preprocessSlice,
   UPPER_CLIP,
@@ -52,6 +57,7 @@ const ROOT = resolve(__dirname, '..');
 
 export interface Slice extends SliceInput {
   key: { sopInstanceUID: string; instanceNumber: number } | { slice: number };
+  /** Height along the slice normal towards the top of the head (see superiorLevel), or the order. */
   position: number;
   /** The instance's attributes (without pixel data), for slices read from DICOM files. */
   metadata?: DicomJson;
@@ -63,7 +69,7 @@ export interface SeriesInput {
   contrast: Contrast;
   /** Why there is no verdict where the input does not say its contrast (NIfTI without --contrast). */
   unknownContrastReason?: string;
-  /** In order along the slice normal. */
+  /** From inferior to superior (by position). */
   slices: Slice[];
   skipped?: string;
   /** Why the result may not hold, though the series could be read. */
@@ -157,7 +163,9 @@ export interface DetectionBatch {
   /** Index of the batch's first slice in the series. */
   start: number;
   slices: Slice[];
+  /** Each slice's own preprocessed pixels (size × size), one after another. */
   input: Float32Array;
+  /** The model input: each slice with its neighbours, where the model takes them. */
   tensor: tf.Tensor4D;
   gradCams: Float32Array[];
 }
@@ -169,13 +177,22 @@ export async function detectSlices(
   onBatch?: (batch: DetectionBatch) => Promise<void>
 ): Promise<{ probabilities: number[]; gradCams: Float32Array[] }> {
   const { size } = DEFAULT_PREPROCESSING;
+  const { neighbours, shape } = card.input;
+  const own = slices.map(slice => preprocessSlice(slice));
+  const stacks = neighbourStacks(
+    slices.map(slice => slice.position),
+    neighbours
+  );
   const probabilities: number[] = [];
   const gradCams: Float32Array[] = [];
   for (let start = 0; start < slices.length; start += DETECTION_BATCH) {
     const batch = slices.slice(start, start + DETECTION_BATCH);
-    const input = new Float32Array(batch.length * size * size);
-    batch.forEach((slice, n) => input.set(preprocessSlice(slice), n * size * size));
-    const tensor = tf.tensor4d(input, [batch.length, size, size, 1]);
+    const indices = batch.map((_, n) => start + n);
+    const input = concatenate(indices.map(index => own[index]));
+    const tensor = tf.tensor4d(
+      concatenate(indices.map(index => interleaveChannels(stacks[index].map(k => own[k])))),
+      [batch.length, size, size, shape[2]]
+    );
     try {
       const explanation = gradCam({ tf, tfl }, model, tensor, card.gradCamLayer);
       probabilities.push(...explanation.probabilities);
@@ -186,6 +203,16 @@ export async function detectSlices(
     }
   }
   return { probabilities, gradCams };
+}
+
+function concatenate(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** One series of `predict --json` (docs/results-format.md). */
@@ -365,12 +392,7 @@ function dicomSlice(parsed: ReturnType<typeof parseDicom>, dataset: Dataset): Sl
   const pixels =
     bits === 8 ? new Uint8Array(buffer) : signed ? new Int16Array(buffer) : new Uint16Array(buffer);
   const orientation = numbers(dataset.ImageOrientationPatient);
-  const position = numbers(dataset.ImagePositionPatient) ?? [
-    0,
-    0,
-    Number(dataset.InstanceNumber ?? 0),
-  ];
-  const normal = orientation ? cross(orientation) : [0, 0, 1];
+  const position = numbers(dataset.ImagePositionPatient);
   return {
     pixels,
     rows,
@@ -383,7 +405,10 @@ function dicomSlice(parsed: ReturnType<typeof parseDicom>, dataset: Dataset): Sl
       sopInstanceUID: instance.sopInstanceUID,
       instanceNumber: Number(dataset.InstanceNumber ?? 0),
     },
-    position: position[0] * normal[0] + position[1] * normal[1] + position[2] * normal[2],
+    position:
+      orientation && position
+        ? superiorLevel(position, orientation)
+        : Number(dataset.InstanceNumber ?? 0),
     metadata: instance.metadata,
   };
 }
@@ -485,10 +510,6 @@ function numbers(value: unknown): number[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const parsed = value.map(Number);
   return parsed.every(Number.isFinite) ? parsed : undefined;
-}
-
-function cross([a, b, c, d, e, f]: number[]): number[] {
-  return [b * f - c * e, c * d - a * f, a * e - b * d];
 }
 
 /** Grad-CAM and saliency over the model input, as red heat on grayscale, one PNG each per slice. */

@@ -6,6 +6,7 @@ import {
   type SeriesThresholds,
   type VerdictContrast,
 } from './core/operatingPoint';
+import { interleaveChannels, neighbourStacks } from './core/neighbours';
 import { preprocessSlice } from './core/preprocessing';
 import { classifySeries, type Contrast } from './core/seriesClassification';
 import type { SeriesReport, SliceRecord } from './core/seriesReport';
@@ -22,6 +23,8 @@ import type { LayerKind, LayerTarget, TuberLayer } from './tuberLayers';
 export interface DetectionHost {
   loadEngine(modelUrl: string, onStatus: (message: string) => void): Promise<DetectionEngine>;
   readSlice(imageId: string): Promise<Slice>;
+  /** The image's height towards the top of the head (see superiorLevel), if its metadata gives it. */
+  sliceLevel(imageId: string): number | undefined;
   createLayer(kind: LayerKind, target: LayerTarget): Promise<TuberLayer>;
   displayedImageId(viewportId: string): string | undefined;
   showImage(viewportId: string, imageId: string): void;
@@ -112,6 +115,13 @@ interface ActiveRun {
   abort: AbortController;
   stopReason: string;
   layers: Partial<Record<LayerKind, TuberLayer>>;
+  /** Slices read and preprocessed, by index: a 2.5D model reads each slice for its neighbours too. */
+  prepared: Map<number, Promise<PreparedSlice>>;
+}
+
+interface PreparedSlice {
+  slice: Slice;
+  input: Float32Array;
 }
 
 /**
@@ -317,7 +327,12 @@ export class DetectionController extends StateStore<DetectionState> {
   }
 
   private async execute(modelUrl: string, target: DetectionTarget, saliency: boolean) {
-    const run: ActiveRun = { abort: new AbortController(), stopReason: '', layers: {} };
+    const run: ActiveRun = {
+      abort: new AbortController(),
+      stopReason: '',
+      layers: {},
+      prepared: new Map(),
+    };
     this.run = run;
     this.layers = {};
     this.gradCamHeat = [];
@@ -345,7 +360,9 @@ export class DetectionController extends StateStore<DetectionState> {
       });
       await this.createLayers(run, target, saliency);
       this.update({ phase: 'running', message: 'Detecting tubers …' });
-      for (const batch of this.batches(target)) await this.runBatch(engine, run, target, batch);
+      const stacks = neighbourStacks(this.levelsOf(target), engine.card.input.neighbours);
+      for (const batch of this.batches(target))
+        await this.runBatch(engine, run, target, batch, stacks);
       this.update({ phase: 'complete', message: '' });
     } catch (error) {
       this.finishWith(run, error);
@@ -411,23 +428,51 @@ export class DetectionController extends StateStore<DetectionState> {
     return batches;
   }
 
+  /**
+   * Each image's height towards the top of the head, from the series metadata; where any is missing,
+   * the displayed order stands in.
+   */
+  private levelsOf(target: DetectionTarget): number[] {
+    const levels = target.imageIds.map(imageId => this.host.sliceLevel(imageId));
+    return levels.every(level => level !== undefined)
+      ? (levels as number[])
+      : target.imageIds.map((_, index) => index);
+  }
+
+  /** Runs the slices at `indices`, each with the slices its model input stacks (see neighbourStacks). */
   private async runBatch(
     engine: DetectionEngine,
     run: ActiveRun,
     target: DetectionTarget,
-    indices: number[]
+    indices: number[],
+    stacks: number[][]
   ) {
-    const slices = await Promise.all(indices.map(index => this.readSlice(target, index)));
-    this.throwIfStopped(run);
-    await engine.run(
-      slices.map(slice => preprocessSlice(slice.input)),
-      {
-        saliency: run.layers.saliency !== undefined,
-        signal: run.abort.signal,
-        onSlice: (n, result) => this.record(run, target, indices[n], slices[n], result),
-      }
+    const own = await Promise.all(indices.map(index => this.prepare(run, target, index)));
+    const inputs = await Promise.all(
+      indices.map(async index => {
+        const stack = await Promise.all(stacks[index].map(k => this.prepare(run, target, k)));
+        return interleaveChannels(stack.map(prepared => prepared.input));
+      })
     );
+    this.throwIfStopped(run);
+    await engine.run(inputs, {
+      saliency: run.layers.saliency !== undefined,
+      signal: run.abort.signal,
+      onSlice: (n, result) => this.record(run, target, indices[n], own[n].slice, result),
+    });
     Object.values(run.layers).forEach(layer => layer.flush());
+  }
+
+  private prepare(run: ActiveRun, target: DetectionTarget, index: number): Promise<PreparedSlice> {
+    let prepared = run.prepared.get(index);
+    if (!prepared) {
+      prepared = this.readSlice(target, index).then(slice => ({
+        slice,
+        input: preprocessSlice(slice.input),
+      }));
+      run.prepared.set(index, prepared);
+    }
+    return prepared;
   }
 
   private async readSlice(target: DetectionTarget, index: number): Promise<Slice> {

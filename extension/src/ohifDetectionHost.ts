@@ -4,7 +4,7 @@ import type { DetectionHost } from './detectionController';
 import { showImage } from './displayedSeries';
 import { getCornerstoneLibraries } from './ohif/cornerstone';
 import type { ExtensionManager, Services } from './ohif/types';
-import { readSlice } from './sliceReader';
+import { readSlice, sliceLevel } from './sliceReader';
 import { createTuberLayer } from './tuberLayers';
 
 /**
@@ -28,6 +28,7 @@ export function ohifDetectionHost(
         ...(forcedBackends === undefined ? {} : { backends: parseBackendList(forcedBackends) }),
       }),
     readSlice: imageId => readSlice(libraries(), imageId),
+    sliceLevel: imageId => sliceLevel(libraries(), imageId),
     createLayer: (kind, target) => createTuberLayer(services, libraries(), kind, target),
     displayedImageId: viewportId =>
       services.cornerstoneViewportService.getCornerstoneViewport(viewportId)?.getCurrentImageId(),

@@ -1,3 +1,4 @@
+import { superiorLevel } from './core/neighbours';
 import type { SliceInput } from './core/preprocessing';
 import type { SliceRecord } from './core/seriesReport';
 import type { CornerstoneLibraries } from './ohif/cornerstone';
@@ -8,6 +9,7 @@ interface InstanceAttributes {
   InstanceNumber?: number | string;
   PixelSpacing?: ArrayLike<number | string>;
   ImageOrientationPatient?: ArrayLike<number | string>;
+  ImagePositionPatient?: ArrayLike<number | string>;
 }
 
 export interface Slice {
@@ -52,6 +54,20 @@ export async function readSlice(
       ...(Number.isFinite(instanceNumber) ? { instanceNumber } : {}),
     },
   };
+}
+
+/**
+ * The image's height towards the top of the head (see superiorLevel), from the metadata OHIF loaded
+ * for the series, so without its pixels; undefined when its position or orientation is missing.
+ */
+export function sliceLevel(
+  { cornerstone }: CornerstoneLibraries,
+  imageId: string
+): number | undefined {
+  const attributes = (cornerstone.metaData.get('instance', imageId) ?? {}) as InstanceAttributes;
+  const position = numbers(attributes.ImagePositionPatient, 3);
+  const orientation = numbers(attributes.ImageOrientationPatient, 6);
+  return position && orientation ? superiorLevel(position, orientation) : undefined;
 }
 
 function numbers(

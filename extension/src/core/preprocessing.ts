@@ -97,21 +97,6 @@ export interface PreprocessingResult {
 
 const UNCHANGED: GridOrientation = { transposed: false, reverseRows: false, reverseColumns: false };
 
-/**
- * 2.5D model input from per-slice inputs (the slice's neighbours below it, the slice, those above it):
- * one array with the slices as channels, pixel by pixel (height × width × channels).
- */
-export function interleaveChannels<T extends Float32Array | Uint8Array>(slices: T[]): T {
-  if (slices.length === 1) return slices[0];
-  const channels = slices.length;
-  const out = new (slices[0].constructor as new (length: number) => T)(slices[0].length * channels);
-  slices.forEach((slice, channel) => {
-    for (let pixel = 0; pixel < slice.length; pixel++)
-      out[pixel * channels + channel] = slice[pixel];
-  });
-  return out;
-}
-
 /** The model input of one slice: size × size, row by row, values 0..1.5 (the head mostly 0..1). */
 export function preprocessSlice(
   input: SliceInput,

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { interleaveChannels } from '../../../extension/src/core/neighbours';
 import {
-  interleaveChannels,
   preprocessSlice,
   resampleToModelGrid,
   UPPER_CLIP,

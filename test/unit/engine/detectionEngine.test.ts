@@ -243,3 +243,14 @@ test('says which file could not be fetched', async () => {
     /no-such-model\/model-card\.json answered HTTP 404\./
   );
 });
+
+test('refuses a card whose neighbours do not make its input channels', async () => {
+  const folder = await copyOfModel('neighbours-mismatch');
+  const card = JSON.parse(await readFile(join(folder, 'model-card.json'), 'utf8'));
+  await writeModelCard(folder, { input: { ...card.input, neighbours: 1 } });
+  const loading = load(folder);
+  await expect(loading).rejects.toBeInstanceOf(ModelCompatibilityError);
+  await expect(loading).rejects.toThrow(
+    'The model card is unusable: its "input.shape" gives 1 channels, not the 3 that "input.neighbours" 1 asks for.'
+  );
+}, 60_000);

@@ -1,8 +1,12 @@
 import { seriesDecision, seriesVerdict } from '../../../extension/src/core/seriesReport';
 import { STOP_REASONS, type DetectionController } from '../../../extension/src/detectionController';
+import { interleaveChannels } from '../../../extension/src/core/neighbours';
+import { preprocessSlice } from '../../../extension/src/core/preprocessing';
 import {
+  CARD,
   FLAIR_ONLY_CARD,
   fakeDetection,
+  headPixels,
   modelStatusWith,
   SLICE_SIDE,
   T2_WITHHELD,
@@ -391,4 +395,59 @@ describe('each series is read at its contrast’s operating point', () => {
     expect(detection.current.target?.contrast).toBe('FLAIR');
     expect(detection.current.threshold).toBe(0.7);
   });
+});
+
+test('a 2.5D model gets each slice with the slices below and above it, however the series is stored; each slice is read once', async () => {
+  const card = {
+    ...CARD,
+    input: { ...CARD.input, shape: [128, 128, 3] as [number, number, number], neighbours: 1 },
+  };
+  // Stored top-down: img:0 is the highest slice, so the slice below img:k is img:k+1.
+  const fake = fakeDetection(4, PROBABILITIES, {
+    displayed: 'img:1',
+    card,
+    levels: [40, 30, 20, 10],
+  });
+  const detection = fake.detection();
+  await detection.detect();
+  expect(detection.current).toMatchObject({ phase: 'complete', analysed: 4 });
+
+  expect(fake.reads.slice().sort()).toEqual(['img:0', 'img:1', 'img:2', 'img:3']);
+  const own = (index: number) =>
+    preprocessSlice({
+      pixels: headPixels(index),
+      rows: SLICE_SIDE,
+      columns: SLICE_SIDE,
+      pixelSpacing: [15, 15],
+    });
+  const [first] = fake.engineRuns;
+  expect(first.inputs).toEqual([interleaveChannels([own(2), own(1), own(0)])]);
+  const runs = fake.engineRuns.slice(1).flatMap(run => run.inputs);
+  // After the displayed slice, the others nearest first: img:0, img:2, img:3.
+  expect(runs).toEqual([
+    interleaveChannels([own(1), own(0), own(0)]),
+    interleaveChannels([own(3), own(2), own(1)]),
+    interleaveChannels([own(3), own(3), own(2)]),
+  ]);
+});
+
+test('a 2.5D model on a series without positions takes the displayed order', async () => {
+  const card = {
+    ...CARD,
+    input: { ...CARD.input, shape: [128, 128, 3] as [number, number, number], neighbours: 1 },
+  };
+  const fake = fakeDetection(3, PROBABILITIES, {
+    displayed: 'img:1',
+    card,
+    levels: [undefined, 5, 0],
+  });
+  await fake.detection().detect();
+  const own = (index: number) =>
+    preprocessSlice({
+      pixels: headPixels(index),
+      rows: SLICE_SIDE,
+      columns: SLICE_SIDE,
+      pixelSpacing: [15, 15],
+    });
+  expect(fake.engineRuns[0].inputs).toEqual([interleaveChannels([own(0), own(1), own(2)])]);
 });

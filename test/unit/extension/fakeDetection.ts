@@ -23,7 +23,7 @@ export const CARD: EngineModelCard = {
   version: '0.0.0-test',
   threshold: 0.5,
   gradCamLayer: 'features',
-  input: { shape: [SIZE, SIZE, 1], preprocessing: 'pre1-128px-240mm-p1-99.5-h0.1' },
+  input: { shape: [SIZE, SIZE, 1], preprocessing: 'pre1-128px-240mm-p1-99.5-h0.1', neighbours: 0 },
   files: {},
 };
 
@@ -93,19 +93,21 @@ export function fakeDetection(
     loadEngine?: DetectionHost['loadEngine'];
     contrast?: 'T2' | 'FLAIR';
     card?: EngineModelCard;
+    /** Each image's height towards the top of the head (default: its index); undefined for none. */
+    levels?: Array<number | undefined>;
   } = {}
 ) {
   const imageIds = Array.from({ length: count }, (_, index) => `img:${index}`);
   const reads: string[] = [];
   const pending: string[] = [];
   const layers: FakeLayer[] = [];
-  const engineRuns: Array<{ imageIds: string[]; saliency: boolean }> = [];
+  const engineRuns: Array<{ imageIds: string[]; saliency: boolean; inputs: Float32Array[] }> = [];
   const engine: DetectionEngine = {
     card: options.card ?? CARD,
     backend: 'cpu',
     async run(slices, { saliency = false, signal, onSlice } = {}) {
       const batch = pending.splice(0, slices.length);
-      engineRuns.push({ imageIds: batch, saliency });
+      engineRuns.push({ imageIds: batch, saliency, inputs: slices });
       return batch.map((imageId, n) => {
         if (signal?.aborted) throw new DOMException('stopped', 'AbortError');
         const result: SliceResult = {
@@ -129,7 +131,7 @@ export function fakeDetection(
       const index = Number(imageId.split(':')[1]);
       return {
         input: {
-          pixels: headPixels(),
+          pixels: headPixels(index),
           rows: SLICE_SIDE,
           columns: SLICE_SIDE,
           pixelSpacing: [15, 15],
@@ -143,6 +145,10 @@ export function fakeDetection(
       return layer;
     }),
     // The fixed `displayed` image while the series is shown; another series shows its first image.
+    sliceLevel: imageId => {
+      const index = Number(imageId.split(':')[1]);
+      return options.levels ? options.levels[index] : index;
+    },
     displayedImageId: () => {
       const [shown] = mocks.services.viewportGridService.getDisplaySetsUIDsForViewport();
       if (shown === series.displaySetInstanceUID) return options.displayed;
@@ -165,11 +171,16 @@ export function fakeDetection(
   return { host, engine, reads, layers, engineRuns, imageIds, mocks, detection };
 }
 
-/** A bright disc on a dark background: slices with contrast, as preprocessSlice expects. */
-function headPixels(): Uint16Array {
+/**
+ * A bright disc on a dark background, slices with contrast as preprocessSlice expects, with a brighter
+ * spot that moves with the slice index, so that each slice preprocesses differently.
+ */
+export function headPixels(index = 0): Uint16Array {
   const pixels = new Uint16Array(SLICE_SIDE * SLICE_SIDE);
+  const spot = 3 + (index % 10);
   for (let i = 0; i < SLICE_SIDE; i++)
     for (let j = 0; j < SLICE_SIDE; j++)
-      pixels[i * SLICE_SIDE + j] = Math.hypot(i - 7.5, j - 7.5) < 6 ? 800 + i * 10 + j : 20;
+      pixels[i * SLICE_SIDE + j] =
+        Math.hypot(i - 7.5, j - 7.5) < 6 ? 800 + i * 10 + j + (i === spot ? 600 : 0) : 20;
   return pixels;
 }

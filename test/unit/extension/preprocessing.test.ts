@@ -1,5 +1,4 @@
 import {
-  interleaveChannels,
   DEFAULT_PREPROCESSING,
   modelGridToImage,
   resampleToModelGrid,
@@ -481,24 +480,5 @@ describe('modelGridToImage', () => {
     expect(onImage[0]).toBe(0);
     expect(onImage[200 * 400 + 200]).toBe(1);
     expect(() => modelGridToImage(new Float32Array(10), wide)).toThrow(RangeError);
-  });
-});
-
-describe('interleaveChannels', () => {
-  it('puts the slices side by side, pixel by pixel, lowest first', () => {
-    const below = Float32Array.of(1, 2, 3);
-    const slice = Float32Array.of(10, 20, 30);
-    const above = Float32Array.of(100, 200, 300);
-    expect([...interleaveChannels([below, slice, above])]).toEqual([
-      1, 10, 100, 2, 20, 200, 3, 30, 300,
-    ]);
-    expect(interleaveChannels([Uint8Array.of(1, 2), Uint8Array.of(3, 4)])).toEqual(
-      Uint8Array.of(1, 3, 2, 4)
-    );
-  });
-
-  it('leaves a slice alone as it is', () => {
-    const slice = Float32Array.of(0.5, 0.25);
-    expect(interleaveChannels([slice])).toBe(slice);
   });
 });

@@ -1,5 +1,5 @@
 import { preprocessSlice } from '../../../extension/src/core/preprocessing';
-import { readSlice } from '../../../extension/src/sliceReader';
+import { readSlice, sliceLevel } from '../../../extension/src/sliceReader';
 import { grayscaleImage, mockCornerstone } from './ohifMocks';
 
 const INSTANCE = {
@@ -83,4 +83,18 @@ test('refuses colour images and images without a pixel spacing, saying why', asy
 
   await expect(readSlice(cornerstone.libraries, 'colour')).rejects.toThrow('colour image');
   await expect(readSlice(cornerstone.libraries, 'unspaced')).rejects.toThrow('no Pixel Spacing');
+});
+
+test("an image's height towards the top of the head comes from its metadata alone", () => {
+  // Column direction −y: the slice normal points to the feet, and the height still grows upwards.
+  const orientation = [1, 0, 0, 0, -1, 0];
+  const cornerstone = mockCornerstone(new Map(), {
+    low: { ...INSTANCE, ImageOrientationPatient: orientation, ImagePositionPatient: [0, 0, 10] },
+    high: { ...INSTANCE, ImageOrientationPatient: orientation, ImagePositionPatient: [0, 0, 15] },
+    unplaced: INSTANCE,
+  });
+  const low = sliceLevel(cornerstone.libraries, 'low')!;
+  expect(sliceLevel(cornerstone.libraries, 'high')! - low).toBeCloseTo(5);
+  expect(sliceLevel(cornerstone.libraries, 'unplaced')).toBeUndefined();
+  expect(cornerstone.loadAndCacheImage).not.toHaveBeenCalled();
 });

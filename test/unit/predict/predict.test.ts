@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import dcmjs from 'dcmjs';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
@@ -309,5 +310,51 @@ test('copying a series keeps results identical (files are read by content, not b
   expect(existsSync(join(folder, 'z0.bin'))).toBe(true);
   expect(document(folder).series[0].instances).toEqual(
     document(daikonSeriesFolder()).series[0].instances
+  );
+}, 120_000);
+
+test('a 2.5D model gets each slice with the slice below and the slice above it', async () => {
+  // The 2.5D model reads only its first channel, the slice below; the 2D twin has the same weights
+  // for that channel, so slice k of the 2.5D model scores as slice k − 1 (the lowest as itself) of the twin.
+  const stacked = classifierOf(buildModel('plain', { size: 128, channels: 3 }, 3));
+  const single = classifierOf(buildModel('plain', { size: 128, channels: 1 }, 3));
+  const [kernel, ...rest] = stacked.getWeights();
+  const below = tf.slice(kernel, [0, 0, 0, 0], [-1, -1, 1, -1]);
+  stacked.setWeights([
+    tf.concat([below, tf.zerosLike(tf.slice(kernel, [0, 0, 1, 0]))], 2),
+    ...rest,
+  ]);
+  single.setWeights([below, ...rest]);
+  const stackedFolder = join(directory, 'stacked-model');
+  const singleFolder = join(directory, 'single-model');
+  await saveModel(stacked, stackedFolder);
+  await writeModelCard(stackedFolder, {
+    ...CARD,
+    input: { ...CARD.input, shape: [128, 128, 3], neighbours: 1 },
+  });
+  await saveModel(single, singleFolder);
+  await writeModelCard(singleFolder, CARD);
+
+  const [nx, ny, nz] = [64, 64, 5];
+  const data = new Float32Array(nx * ny * nz).map((_, n) => {
+    const [x, y, z] = [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))];
+    const inHead = (x - 32) ** 2 + (y - 32) ** 2 < 26 ** 2;
+    return inHead ? (Math.hypot(x - 14 - 9 * z, y - 30) < 5 ? 900 : 300 + ((x * y) % 17)) : 0;
+  });
+  const volume = join(directory, 'moving-blob.nii');
+  writeFileSync(
+    volume,
+    writeNifti({
+      dims: [nx, ny, nz],
+      affine: [-3, 0, 0, 90, 0, 3, 0, -90, 0, 0, 5, -10, 0, 0, 0, 1],
+      data,
+    })
+  );
+  const scores = (model: string) =>
+    predictJson(model, [volume]).series[0].instances.map(instance => instance.probability);
+  const twin = scores(singleFolder);
+  expect(new Set(twin.map(p => p.toFixed(6))).size).toBeGreaterThan(1);
+  scores(stackedFolder).forEach((probability, k) =>
+    expect(probability).toBeCloseTo(twin[Math.max(0, k - 1)], 6)
   );
 }, 120_000);

@@ -16,7 +16,15 @@ export interface EngineModelCard {
   /** Series verdict thresholds per contrast (see operatingPoint.ts); absent in older cards. */
   seriesThresholds?: SeriesThresholds;
   gradCamLayer: string;
-  input: { shape: [number, number, number]; preprocessing: string };
+  input: {
+    shape: [number, number, number];
+    preprocessing: string;
+    /**
+     * Slices of the series on either side of each slice that its input holds as channels (2.5D, see
+     * neighbours.ts); 0 for the slice alone, also when the card does not say.
+     */
+    neighbours: number;
+  };
   /** File name → SHA-256, lower-case hex. */
   files: Record<string, string>;
 }
@@ -128,9 +136,16 @@ export function parseEngineModelCard(json: unknown): EngineModelCard {
       );
     if (typeof gradCamLayer !== 'string' || gradCamLayer === '')
       throw new Error('it has no "gradCamLayer"');
-    const { shape, preprocessing } = (input ?? {}) as Record<string, unknown>;
+    const { shape, preprocessing, neighbours = 0 } = (input ?? {}) as Record<string, unknown>;
     if (!isInputShape(shape)) throw new Error('its "input.shape" is not [size, size, channels]');
     if (typeof preprocessing !== 'string') throw new Error('it has no "input.preprocessing"');
+    if (!(Number.isInteger(neighbours) && (neighbours as number) >= 0))
+      throw new Error('its "input.neighbours" is not a whole number of slices');
+    const channels = 2 * (neighbours as number) + 1;
+    if (shape[2] !== channels)
+      throw new Error(
+        `its "input.shape" gives ${shape[2]} channels, not the ${channels} that "input.neighbours" ${neighbours} asks for`
+      );
     if (!isHashList(files)) throw new Error('its "files" is not a list of SHA-256 hashes');
     return {
       name,
@@ -138,7 +153,7 @@ export function parseEngineModelCard(json: unknown): EngineModelCard {
       threshold,
       ...(seriesThresholds ? { seriesThresholds } : {}),
       gradCamLayer,
-      input: { shape, preprocessing },
+      input: { shape, preprocessing, neighbours: neighbours as number },
       files,
     };
   } catch (error) {
