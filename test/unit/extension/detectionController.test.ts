@@ -397,22 +397,12 @@ describe('each series is read at its contrast’s operating point', () => {
   });
 });
 
-test('a 2.5D model gets each slice with the slices below and above it, however the series is stored; each slice is read once', async () => {
+describe('a 2.5D model (one neighbour a side)', () => {
   const card = {
     ...CARD,
     input: { ...CARD.input, shape: [128, 128, 3] as [number, number, number], neighbours: 1 },
   };
-  // Stored top-down: img:0 is the highest slice, so the slice below img:k is img:k+1.
-  const fake = fakeDetection(4, PROBABILITIES, {
-    displayed: 'img:1',
-    card,
-    levels: [40, 30, 20, 10],
-  });
-  const detection = fake.detection();
-  await detection.detect();
-  expect(detection.current).toMatchObject({ phase: 'complete', analysed: 4 });
-
-  expect(fake.reads.slice().sort()).toEqual(['img:0', 'img:1', 'img:2', 'img:3']);
+  /** What the fake host's slice `index` preprocesses to. */
   const own = (index: number) =>
     preprocessSlice({
       pixels: headPixels(index),
@@ -420,34 +410,37 @@ test('a 2.5D model gets each slice with the slices below and above it, however t
       columns: SLICE_SIDE,
       pixelSpacing: [15, 15],
     });
-  const [first] = fake.engineRuns;
-  expect(first.inputs).toEqual([interleaveChannels([own(2), own(1), own(0)])]);
-  const runs = fake.engineRuns.slice(1).flatMap(run => run.inputs);
-  // After the displayed slice, the others nearest first: img:0, img:2, img:3.
-  expect(runs).toEqual([
-    interleaveChannels([own(1), own(0), own(0)]),
-    interleaveChannels([own(3), own(2), own(1)]),
-    interleaveChannels([own(3), own(3), own(2)]),
-  ]);
-});
 
-test('a 2.5D model on a series without positions takes the displayed order', async () => {
-  const card = {
-    ...CARD,
-    input: { ...CARD.input, shape: [128, 128, 3] as [number, number, number], neighbours: 1 },
-  };
-  const fake = fakeDetection(3, PROBABILITIES, {
-    displayed: 'img:1',
-    card,
-    levels: [undefined, 5, 0],
-  });
-  await fake.detection().detect();
-  const own = (index: number) =>
-    preprocessSlice({
-      pixels: headPixels(index),
-      rows: SLICE_SIDE,
-      columns: SLICE_SIDE,
-      pixelSpacing: [15, 15],
+  test('gets each slice with the slices below and above it, however the series is stored; each slice is read once', async () => {
+    // Stored top-down: img:0 is the highest slice, so the slice below img:k is img:k+1.
+    const fake = fakeDetection(4, PROBABILITIES, {
+      displayed: 'img:1',
+      card,
+      levels: [40, 30, 20, 10],
     });
-  expect(fake.engineRuns[0].inputs).toEqual([interleaveChannels([own(0), own(1), own(2)])]);
+    const detection = fake.detection();
+    await detection.detect();
+    expect(detection.current).toMatchObject({ phase: 'complete', analysed: 4 });
+
+    expect(fake.reads.slice().sort()).toEqual(['img:0', 'img:1', 'img:2', 'img:3']);
+    const [first] = fake.engineRuns;
+    expect(first.inputs).toEqual([interleaveChannels([own(2), own(1), own(0)])]);
+    const runs = fake.engineRuns.slice(1).flatMap(run => run.inputs);
+    // After the displayed slice, the others nearest first: img:0, img:2, img:3.
+    expect(runs).toEqual([
+      interleaveChannels([own(1), own(0), own(0)]),
+      interleaveChannels([own(3), own(2), own(1)]),
+      interleaveChannels([own(3), own(3), own(2)]),
+    ]);
+  });
+
+  test('on a series without positions, takes the displayed order', async () => {
+    const fake = fakeDetection(3, PROBABILITIES, {
+      displayed: 'img:1',
+      card,
+      levels: [undefined, 5, 0],
+    });
+    await fake.detection().detect();
+    expect(fake.engineRuns[0].inputs).toEqual([interleaveChannels([own(0), own(1), own(2)])]);
+  });
 });

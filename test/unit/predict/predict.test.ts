@@ -73,10 +73,15 @@ function predictJson(model: string, args: string[]): PredictDocument {
   return JSON.parse(run.stdout) as PredictDocument;
 }
 
-function writeVolume(path: string): string {
-  const [nx, ny, nz] = [64, 64, 6];
-  const data = new Float32Array(nx * ny * nz).map(
-    (_, n) => ((n % nx) * (Math.floor(n / nx) % ny)) % 97
+/** A 64 × 64 × `nz` NIfTI volume, 3 × 3 × 5 mm, with the given value at voxel (x, y, z). */
+function writeVolume(
+  path: string,
+  nz = 6,
+  value: (x: number, y: number, z: number) => number = (x, y) => (x * y) % 97
+): string {
+  const [nx, ny] = [64, 64];
+  const data = new Float32Array(nx * ny * nz).map((_, n) =>
+    value(n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny)))
   );
   writeFileSync(
     path,
@@ -335,21 +340,10 @@ test('a 2.5D model gets each slice with the slice below and the slice above it',
   await saveModel(single, singleFolder);
   await writeModelCard(singleFolder, CARD);
 
-  const [nx, ny, nz] = [64, 64, 5];
-  const data = new Float32Array(nx * ny * nz).map((_, n) => {
-    const [x, y, z] = [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))];
+  const volume = writeVolume(join(directory, 'moving-blob.nii'), 5, (x, y, z) => {
     const inHead = (x - 32) ** 2 + (y - 32) ** 2 < 26 ** 2;
     return inHead ? (Math.hypot(x - 14 - 9 * z, y - 30) < 5 ? 900 : 300 + ((x * y) % 17)) : 0;
   });
-  const volume = join(directory, 'moving-blob.nii');
-  writeFileSync(
-    volume,
-    writeNifti({
-      dims: [nx, ny, nz],
-      affine: [-3, 0, 0, 90, 0, 3, 0, -90, 0, 0, 5, -10, 0, 0, 0, 1],
-      data,
-    })
-  );
   const scores = (model: string) =>
     predictJson(model, [volume]).series[0].instances.map(instance => instance.probability);
   const twin = scores(singleFolder);
