@@ -1,12 +1,13 @@
-// npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0]
+// npm run evaluate -- --config models/configs/<a>.json [--config <b>.json …] [--version 0.1.0] [--replace]
 // Selects, among the configs' trained candidates, the one with the lowest validation binary
 // cross-entropy on the evaluation's validation brains (as the 2020 study selected InceptionV3),
 // evaluates its best checkpoint on the untouched test split and writes the model package into
 // models/<name>/ (batch normalisations and ReLUs folded into the convolutions): model.json,
 // weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file), report.md,
-// report.json, roc.svg and calibration.svg. A shipped package selected on the same validation brains
-// competes too: a selection that does not beat its loss leaves it in place, and one that does carries
-// its candidates into the new report.
+// report.json, roc.svg and calibration.svg. A shipped package selected on the same validation set
+// (report.json's validationSet digest) competes too: a selection that does not beat its loss leaves it
+// in place, and one that does carries its candidates into the new report. A package selected on other
+// validation data is replaced only with --replace.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -39,7 +40,7 @@ import {
   selectCandidate,
   type Candidate,
   type ScoredCandidate,
-  type ShippedSelection,
+  validationSetDigest,
 } from './selection';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     options: {
       config: { type: 'string', multiple: true },
       version: { type: 'string', default: '0.1.0' },
+      replace: { type: 'boolean', default: false },
     },
   });
   if (!values.config?.length) throw new ConfigError('--config <file> is required');
@@ -71,7 +73,13 @@ async function main(): Promise<void> {
     `Selected ${candidateLabel(config)} (validation BCE ${selected.selectionLoss.toFixed(4)} on ${brains} brains; epoch ${state.bestEpoch}).`
   );
   const packageFolder = join(ROOT, 'models', config.name);
-  const shipped = await shippedSelection(packageFolder, basename(setFolder), brains);
+  const validationSet = validationSetDigest(validation);
+  const report = await shippedReport(packageFolder);
+  const shipped = comparableShippedSelection(report, validationSet);
+  if (report !== undefined && !shipped && !values.replace)
+    throw new ConfigError(
+      `${packageFolder} holds a model selected on other validation data than these ${brains} brains, so the two cannot be compared; pass --replace to overwrite it with this selection.`
+    );
   if (shipped && selected.selectionLoss >= shipped.selectionLoss) {
     console.log(
       `It does not beat the shipped ${config.name} ${shipped.version} (validation BCE ${shipped.selectionLoss.toFixed(4)} on the same ${brains} brains): ${packageFolder} is left as it is.`
@@ -95,6 +103,7 @@ async function main(): Promise<void> {
     architecture: candidateLabel(config),
     parameters: model.countParams(),
     trainingSet: basename(setFolder),
+    validationSet,
     trainingHistory: state.history,
     bestEpoch: state.bestEpoch,
     trainingValidationBrains: config.data.subjects.validation,
@@ -114,16 +123,10 @@ async function main(): Promise<void> {
   console.log(`Wrote ${packageFolder}: ${JSON.stringify(card.metrics.slices)}`);
 }
 
-/** The shipped package's selection, if its report says it was made on the same validation brains. */
-async function shippedSelection(
-  packageFolder: string,
-  trainingSet: string,
-  validationBrains: number
-): Promise<ShippedSelection | undefined> {
+/** The shipped package's report.json, if there is a package. */
+async function shippedReport(packageFolder: string): Promise<unknown> {
   const reportPath = join(packageFolder, 'report.json');
-  if (!existsSync(reportPath)) return undefined;
-  const report: unknown = JSON.parse(await readFile(reportPath, 'utf8'));
-  return comparableShippedSelection(report, trainingSet, validationBrains);
+  return existsSync(reportPath) ? JSON.parse(await readFile(reportPath, 'utf8')) : undefined;
 }
 
 async function readCandidate(configPath: string): Promise<Candidate> {

@@ -4,6 +4,7 @@
  * taken from training's log: training monitors fewer brains and chose each candidate's best epoch on
  * them, so its lowest loss there is partly luck.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { binaryCrossEntropy, toPredictions } from './metrics';
 import type { CandidateSummary } from './report';
@@ -73,20 +74,28 @@ export interface ShippedSelection {
 }
 
 /**
- * The shipped package's selection when its report shows it was made on the same training set and the
- * same validation brains, so that its losses compare with new candidates'; undefined otherwise.
+ * What the validation split holds, labels and model inputs alike: two selections compare when their
+ * digests match, however their sets were named or cached.
+ */
+export function validationSetDigest(split: TrainingSplit): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ size: split.size, channels: split.channels, records: split.records }))
+    .update(split.images)
+    .update(split.masks)
+    .digest('hex');
+}
+
+/**
+ * The shipped package's selection when its report shows it was made on the same validation set (by
+ * validationSetDigest), so that its losses compare with new candidates'; undefined otherwise.
  */
 export function comparableShippedSelection(
   report: unknown,
-  trainingSet: string,
-  validationBrains: number
+  validationSet: string
 ): ShippedSelection | undefined {
-  const recorded = report as Partial<
-    ShippedSelection & { trainingSet: string; validationBrains: number }
-  >;
+  const recorded = report as Partial<ShippedSelection & { validationSet: string }>;
   if (
-    recorded?.trainingSet !== trainingSet ||
-    recorded.validationBrains !== validationBrains ||
+    recorded?.validationSet !== validationSet ||
     typeof recorded.version !== 'string' ||
     typeof recorded.selectionLoss !== 'number'
   )

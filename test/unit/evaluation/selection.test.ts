@@ -10,6 +10,7 @@ import {
   candidateTable,
   comparableShippedSelection,
   scoreCandidates,
+  validationSetDigest,
   selectCandidate,
   type Candidate,
 } from '../../../models/pipeline/evaluation/selection';
@@ -63,16 +64,16 @@ function summary(architecture: string, selectionLoss: number): CandidateSummary 
 }
 
 describe('the shipped package’s selection', () => {
+  const digest = validationSetDigest(toySplit(8, 'validation'));
   const report = {
     version: '0.5.0',
-    trainingSet: '1abde5f5c39c',
-    validationBrains: 64,
+    validationSet: digest,
     selectionLoss: 0.3072,
     candidates: [summary('plain', 0.3961), summary('lean', 0.3072)],
   };
 
-  test('competes when it was made on the same training set and validation brains', () => {
-    const shipped = comparableShippedSelection(report, '1abde5f5c39c', 64);
+  test('competes when it was made on the same validation set', () => {
+    const shipped = comparableShippedSelection(report, digest);
     expect(shipped).toEqual({
       version: '0.5.0',
       selectionLoss: 0.3072,
@@ -81,20 +82,35 @@ describe('the shipped package’s selection', () => {
         { ...summary('lean', 0.3072), scoredFor: '0.5.0' },
       ],
     });
-    expect(comparableShippedSelection(report, 'another-set', 64)).toBeUndefined();
-    expect(comparableShippedSelection(report, '1abde5f5c39c', 16)).toBeUndefined();
+    const other = validationSetDigest(toySplit(8, 'other brains'));
+    expect(comparableShippedSelection(report, other)).toBeUndefined();
     expect(
-      comparableShippedSelection({ ...report, selectionLoss: undefined }, '1abde5f5c39c', 64)
+      comparableShippedSelection({ ...report, validationSet: undefined }, digest)
     ).toBeUndefined();
-    expect(comparableShippedSelection(null, '1abde5f5c39c', 64)).toBeUndefined();
+    expect(
+      comparableShippedSelection({ ...report, selectionLoss: undefined }, digest)
+    ).toBeUndefined();
+    expect(comparableShippedSelection(undefined, digest)).toBeUndefined();
+  });
+
+  test('the validation set digest follows what the set holds, not where it is cached', () => {
+    const split = toySplit(8, 'validation');
+    expect(validationSetDigest({ ...split, images: split.images.slice() })).toBe(digest);
+    const brighter = split.images.slice();
+    brighter[3] += 1;
+    expect(validationSetDigest({ ...split, images: brighter })).not.toBe(digest);
+    expect(validationSetDigest(toySplit(8, 'validation', 3))).not.toBe(digest);
+    const relabelled = split.records.map((record, n) =>
+      n === 0 ? { ...record, positive: !record.positive } : record
+    );
+    expect(validationSetDigest({ ...split, records: relabelled })).not.toBe(digest);
   });
 
   test('its candidates follow the new ones in the report, unless scored again, and keep the version that scored them', () => {
     const older = { ...report, candidates: [{ ...summary('plain', 0.3961), scoredFor: '0.4.1' }] };
     const shipped = comparableShippedSelection(
       { ...older, candidates: [...older.candidates, summary('lean', 0.3072)] },
-      '1abde5f5c39c',
-      64
+      digest
     );
     const table = candidateTable([summary('lean', 0.301), summary('compact', 0.33)], shipped);
     expect(table.map(c => [c.architecture, c.selectionLoss, c.scoredFor])).toEqual([
