@@ -34,8 +34,8 @@ import { evaluateModel, MINIMUM_SERIES_AUC, type Evaluation } from './evaluate';
 import { formatTuberArea, renderReport, type CandidateSummary } from './report';
 import {
   assertComparable,
+  againstShipped,
   candidateTable,
-  comparableShippedSelection,
   scoreCandidates,
   selectCandidate,
   type Candidate,
@@ -74,18 +74,23 @@ async function main(): Promise<void> {
   );
   const packageFolder = join(ROOT, 'models', config.name);
   const validationSet = validationSetDigest(validation);
-  const report = await shippedReport(packageFolder);
-  const shipped = comparableShippedSelection(report, validationSet);
-  if (report !== undefined && !shipped && !values.replace)
+  const standing = againstShipped(
+    await shippedReport(packageFolder),
+    validationSet,
+    selected.selectionLoss
+  );
+  if (standing.outcome === 'not comparable' && !values.replace)
     throw new ConfigError(
       `${packageFolder} holds a model selected on other validation data than these ${brains} brains, so the two cannot be compared; pass --replace to overwrite it with this selection.`
     );
-  if (shipped && selected.selectionLoss >= shipped.selectionLoss) {
+  if (standing.outcome === 'not beaten') {
+    const { version, selectionLoss } = standing.shipped;
     console.log(
-      `It does not beat the shipped ${config.name} ${shipped.version} (validation BCE ${shipped.selectionLoss.toFixed(4)} on the same ${brains} brains): ${packageFolder} is left as it is.`
+      `It does not beat the shipped ${config.name} ${version} (validation BCE ${selectionLoss.toFixed(4)} on the same ${brains} brains): ${packageFolder} is left as it is.`
     );
     return;
   }
+  const shipped = standing.outcome === 'beaten' ? standing.shipped : undefined;
   const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
     GRAD_CAM_LAYER,
   ]);

@@ -108,6 +108,24 @@ export function comparableShippedSelection(
   };
 }
 
+/** How a new selection stands against the package it would replace. */
+export type AgainstShipped =
+  | { outcome: 'no package' }
+  | { outcome: 'not comparable' }
+  | { outcome: 'not beaten' | 'beaten'; shipped: ShippedSelection };
+
+/** `report` is the shipped package's report.json, undefined where there is no package. */
+export function againstShipped(
+  report: unknown,
+  validationSet: string,
+  selectionLoss: number
+): AgainstShipped {
+  if (report === undefined) return { outcome: 'no package' };
+  const shipped = comparableShippedSelection(report, validationSet);
+  if (!shipped) return { outcome: 'not comparable' };
+  return { outcome: selectionLoss < shipped.selectionLoss ? 'beaten' : 'not beaten', shipped };
+}
+
 /** This selection's candidates, then the shipped selection's that were not scored again. */
 export function candidateTable(
   scored: CandidateSummary[],

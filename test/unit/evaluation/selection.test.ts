@@ -6,6 +6,7 @@ import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { binaryCrossEntropy } from '../../../models/pipeline/evaluation/metrics';
 import type { CandidateSummary } from '../../../models/pipeline/evaluation/report';
 import {
+  againstShipped,
   assertComparable,
   candidateTable,
   comparableShippedSelection,
@@ -91,6 +92,20 @@ describe('the shipped package’s selection', () => {
       comparableShippedSelection({ ...report, selectionLoss: undefined }, digest)
     ).toBeUndefined();
     expect(comparableShippedSelection(undefined, digest)).toBeUndefined();
+  });
+
+  test('a new selection replaces it only by beating its loss; one on other data cannot be compared', () => {
+    expect(againstShipped(undefined, digest, 0.5)).toEqual({ outcome: 'no package' });
+    const other = validationSetDigest(toySplit(8, 'other brains'));
+    expect(againstShipped(report, other, 0.1)).toEqual({ outcome: 'not comparable' });
+    expect(againstShipped(report, digest, 0.3072)).toMatchObject({
+      outcome: 'not beaten',
+      shipped: { version: '0.5.0', selectionLoss: 0.3072 },
+    });
+    expect(againstShipped(report, digest, 0.3071)).toMatchObject({
+      outcome: 'beaten',
+      shipped: { version: '0.5.0' },
+    });
   });
 
   test('the validation set digest follows what the set holds, not where it is cached', () => {
