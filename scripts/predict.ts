@@ -36,6 +36,7 @@ import {
   type EngineModelCard,
 } from '../extension/src/core/engine/modelPackage';
 import { encodePng } from '../models/pipeline/synthesis/png';
+import { concatenate } from '../models/pipeline/typedArrays';
 import { NiftiError, readNifti } from '../models/pipeline/synthesis/nifti';
 import { loadModel, sha256File, WEIGHTS_FILE } from '../models/pipeline/training/modelFiles';
 import { DicomFileError, frameBytes, parseDicom, type DicomJson } from './server/dicomFile';
@@ -203,16 +204,6 @@ export async function detectSlices(
     }
   }
   return { probabilities, gradCams };
-}
-
-function concatenate(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** One series of `predict --json` (docs/results-format.md). */

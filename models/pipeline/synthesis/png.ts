@@ -1,5 +1,6 @@
 /** A minimal 8-bit PNG encoder (grayscale, RGB, RGBA). */
 import { deflateSync } from 'node:zlib';
+import { concatenate } from '../typedArrays';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const COLOR_TYPES = { 1: 0, 3: 2, 4: 6 } as const;
@@ -35,7 +36,7 @@ export function encodePng(
   view.setUint32(0, width);
   view.setUint32(4, height);
   header.set([8, COLOR_TYPES[channels], 0, 0, 0], 8); // bit depth, colour type, deflate, filter, no interlace
-  return concat([
+  return concatenate([
     Uint8Array.from(SIGNATURE),
     chunk('IHDR', header),
     chunk('IDAT', deflateSync(scanlines(width * channels, height, pixels))),
@@ -66,15 +67,5 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   );
   bytes.set(data, 8);
   view.setUint32(8 + data.length, crc32(bytes.subarray(4, 8 + data.length)));
-  return bytes;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
   return bytes;
 }

@@ -16,6 +16,7 @@ import {
 import { streamDataset, type Split } from '../synthesis/dataset';
 import type { Acquisition } from '../synthesis/render';
 import type { Contrast } from '../synthesis/types';
+import { concatenate } from '../typedArrays';
 
 export const SPLITS: Split[] = ['train', 'validation', 'test'];
 
@@ -128,11 +129,8 @@ async function renderSplit(
       tuberAreaMm2: Number(slice.tuberAreaMm2.toFixed(1)),
     });
   }
-  await writeAtomically(
-    join(folder, `${split}.images.u8`),
-    concatenate(images, size * size * channels)
-  );
-  await writeAtomically(join(folder, `${split}.masks.u8`), concatenate(masks, size * size));
+  await writeAtomically(join(folder, `${split}.images.u8`), concatenate(images));
+  await writeAtomically(join(folder, `${split}.masks.u8`), concatenate(masks));
   await writeAtomically(join(folder, `${split}.json`), JSON.stringify({ size, channels, records }));
 }
 
@@ -188,12 +186,6 @@ function quantise(values: Float32Array, maximum: number): Uint8Array {
   return Uint8Array.from(values, value =>
     Math.round((255 * Math.min(maximum, Math.max(0, value))) / maximum)
   );
-}
-
-function concatenate(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(parts.length * length);
-  parts.forEach((part, n) => out.set(part, n * length));
-  return out;
 }
 
 async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
