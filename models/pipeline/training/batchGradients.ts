@@ -20,6 +20,8 @@ export interface TrainingBatch {
   labels: Float32Array;
   /** examples × cells × cells targets (0–1). */
   maps: Float32Array;
+  /** How many times a tuber cell counts in the map loss (see TrainingConfig); 1 when left out. */
+  tuberCellWeight?: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export const MAP_LOSS_WEIGHT = 8;
 export interface BatchLosses {
   /** Slice binary cross-entropy, mean over the examples. */
   sliceLoss: number;
-  /** Tuber-map binary cross-entropy per cell, mean over the examples (unweighted). */
+  /** Tuber-map binary cross-entropy per cell, mean over the examples (tuber cells weighted). */
   mapLoss: number;
 }
 
@@ -82,6 +84,17 @@ function lossesOf(model: tfl.LayersModel, batch: TrainingBatch): [tf.Scalar, tf.
   const [probabilities, map] = model.apply(x, { training: true }) as tf.Tensor[];
   return [
     tf.mean(tfl.metrics.binaryCrossentropy(labels, probabilities)),
-    tf.mean(tfl.metrics.binaryCrossentropy(maps, map)),
+    tf.mean(
+      weighTuberCells(tfl.metrics.binaryCrossentropy(maps, map), maps, batch.tuberCellWeight)
+    ),
   ];
+}
+
+/**
+ * Each cell's cross-entropy times 1 + (weight − 1) × its tuber fraction: a cell full of tuber counts
+ * `weight` times. Left as it is at weight 1, so that earlier recipes keep their exact steps.
+ */
+function weighTuberCells(cellLosses: tf.Tensor, maps: tf.Tensor4D, weight = 1): tf.Tensor {
+  if (weight === 1) return cellLosses;
+  return tf.mul(cellLosses, tf.add(1, tf.mul(tf.squeeze(maps, [3]), weight - 1)));
 }

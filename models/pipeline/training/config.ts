@@ -48,6 +48,23 @@ export interface TrainingConfig {
      */
     brightNegatives?: number;
     /**
+     * Share of the crop epochs' examples drawn from each contrast's slices (relative weights; every
+     * contrast of the data when left out, as the slices come). Lets a recipe dwell on the contrast it
+     * finds harder (T2) without dropping the other.
+     */
+    cropContrasts?: Partial<Record<Contrast, number>>;
+    /**
+     * How many times a tuber cell's cross-entropy counts in the tuber-map loss against a tuber-free
+     * cell's (1 when left out). Most cells of most examples hold no tuber; weighting the few that do
+     * makes the map loss dense in the tubers themselves.
+     */
+    tuberCellWeight?: number;
+    /**
+     * After the crop epochs, more crop epochs from the best crop weights at a lower learning rate,
+     * before whole-slice fine-tuning.
+     */
+    cropAnnealing?: { epochs: number; learningRate: number };
+    /**
      * Parts each batch is cut into, whose gradients are computed in parallel threads (see
      * dataParallel.ts); 1 (default) trains on one thread. Batch normalisation sees each part on its
      * own, so this is part of the recipe, not a machine setting.
@@ -97,6 +114,7 @@ export function readTrainingConfig(path: string): TrainingConfig {
     throw new ConfigError(
       `${path}: training.shares must be a whole number from 1 to training.batchSize (${batchSize})`
     );
+  checkCropRecipe(path, config);
   const share = config.training.hardNegatives?.share;
   if (share !== undefined && !(share > 0 && share <= 1))
     throw new ConfigError(`${path}: training.hardNegatives.share must lie in (0, 1]`);
@@ -112,6 +130,28 @@ export function readTrainingConfig(path: string): TrainingConfig {
   if (new Set(used).size !== used.length)
     throw new ConfigError(`${path}: a label map is listed in two splits`);
   return config;
+}
+
+function checkCropRecipe(path: string, { data, training }: TrainingConfig): void {
+  const { cropContrasts, tuberCellWeight, cropAnnealing, cropSize } = training;
+  if ((cropContrasts || cropAnnealing) && !cropSize)
+    throw new ConfigError(
+      `${path}: training.cropContrasts and training.cropAnnealing need training.cropSize`
+    );
+  if (cropContrasts) {
+    const entries = Object.entries(cropContrasts);
+    const unknown = entries.find(([contrast]) => !data.contrasts.includes(contrast as Contrast));
+    if (unknown)
+      throw new ConfigError(
+        `${path}: training.cropContrasts names ${unknown[0]}, which data.contrasts (${data.contrasts.join(', ')}) does not render`
+      );
+    if (entries.length === 0 || entries.some(([, share]) => !(share > 0)))
+      throw new ConfigError(
+        `${path}: training.cropContrasts must give each contrast a share above 0`
+      );
+  }
+  if (tuberCellWeight !== undefined && !(tuberCellWeight >= 1))
+    throw new ConfigError(`${path}: training.tuberCellWeight must be 1 or more`);
 }
 
 export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {

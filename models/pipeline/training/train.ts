@@ -13,6 +13,7 @@ import { DEFAULT_PREPROCESSING, UPPER_CLIP } from '../../../extension/src/core/p
 import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
 import { areaUnderRoc, binaryCrossEntropy, toPredictions } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
+import type { Contrast } from '../synthesis/types';
 import { buildModel, classifierOf, type MapStride } from './architectures';
 import type { TrainingBatch } from './batchGradients';
 import type { TrainingConfig } from './config';
@@ -64,16 +65,19 @@ export interface Phase {
 }
 
 /**
- * Whole slices throughout; or crops first, then, with `fineTune`, whole slices from the best crop
+ * Whole slices throughout; or crops first (with `cropAnnealing`, then more crops from the best crop
+ * weights at a lower learning rate), then, with `fineTune`, whole slices from the best crop
  * weights at a lower learning rate, so that the head's highest cell and the batch-normalisation
  * statistics meet whole slices, backgrounds included, before the model is judged on them. With
  * `hardNegatives`, a last whole-slice phase from the best weights so far dwells on look-alikes.
  */
 export function phasesOf({ training }: TrainingConfig): Phase[] {
-  const { epochs, learningRate, cropSize, fineTune, hardNegatives } = training;
+  const { epochs, learningRate, cropSize, cropAnnealing, fineTune, hardNegatives } = training;
   const phases: Phase[] = cropSize
     ? [{ name: `${cropSize}² crops`, cropSize, epochs, learningRate }]
     : [{ name: 'whole slices', epochs, learningRate }];
+  if (cropSize && cropAnnealing)
+    phases.push({ name: `${cropSize}² crops, lower rate`, cropSize, ...cropAnnealing });
   if (cropSize && fineTune) phases.push({ name: 'whole-slice fine-tuning', ...fineTune });
   if (hardNegatives) {
     const { share, ...schedule } = hardNegatives;
@@ -284,25 +288,31 @@ async function trainEpoch(
 ): Promise<{ trainLoss: number; trainMapLoss: number }> {
   const split = data.train;
   const random = new Random(`${config.training.seed}-epoch-${epoch}`);
-  const positives = indicesWhere(split, true);
-  const negatives = indicesWhere(split, false);
+  const pools = examplePools(split, phase.cropSize ? config.training.cropContrasts : undefined);
   const share = phase.hardNegativeShare ?? 0;
   const hard = share > 0 ? await hardestNegatives(model, split) : [];
-  // Without a share no random number is drawn, so earlier configs keep their exact batches.
-  const pickNegatives = () => (share > 0 && random.chance(share) ? hard : negatives);
+  // Without a share (or contrast shares) no random number is drawn for it, so earlier configs keep
+  // their exact batches.
+  const pickPool = () => (pools.length === 1 ? pools[0] : pickByShare(pools, random));
+  const pickNegatives = (pool: ExamplePool) =>
+    share > 0 && random.chance(share) ? hard : pool.negatives;
   const stepCount = stepsPerEpoch(split, config);
-  const { batchSize } = config.training;
+  const { batchSize, tuberCellWeight } = config.training;
+  const crops = phase.cropSize
+    ? { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 }
+    : undefined;
   let [sliceSum, mapSum] = [0, 0];
   const started = Date.now();
   for (let step = 0; step < stepCount; step++) {
     const batch = Array.from({ length: batchSize }, (_, n) => {
-      const pool = n % 2 === 0 ? positives : pickNegatives();
-      return pool[random.integer(0, pool.length - 1)];
+      const pool = pickPool();
+      const indices = n % 2 === 0 ? pool.positives : pickNegatives(pool);
+      return indices[random.integer(0, indices.length - 1)];
     });
-    const crops = phase.cropSize
-      ? { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 }
-      : undefined;
-    const losses = await steps.run(trainingBatch(split, batch, random, mapStrideOf(config), crops));
+    const examples = trainingBatch(split, batch, random, mapStrideOf(config), crops);
+    const losses = await steps.run(
+      tuberCellWeight === undefined ? examples : { ...examples, tuberCellWeight }
+    );
     sliceSum += losses.sliceLoss;
     mapSum += losses.mapLoss;
     if ((step + 1) % 50 === 0) {
@@ -341,11 +351,49 @@ export async function hardestNegatives(
   );
 }
 
-function indicesWhere(split: TrainingSplit, positive: boolean): number[] {
-  const indices = split.records.flatMap((record, n) => (record.positive === positive ? [n] : []));
-  if (indices.length === 0)
-    throw new Error(`The training split has no ${positive ? 'positive' : 'negative'} slice.`);
-  return indices;
+/** Slices a batch draws from: its positive and negative examples, and the pool's share of draws. */
+export interface ExamplePool {
+  contrast?: Contrast;
+  share: number;
+  positives: number[];
+  negatives: number[];
+}
+
+/**
+ * One pool of all the split's slices; or, with contrast shares, one pool per contrast named, whose
+ * examples are drawn at its share of the shares' sum.
+ */
+export function examplePools(
+  split: TrainingSplit,
+  contrastShares?: Partial<Record<Contrast, number>>
+): ExamplePool[] {
+  if (!contrastShares) return [poolOf(split, 1)];
+  const entries = Object.entries(contrastShares) as Array<[Contrast, number]>;
+  const total = entries.reduce((sum, [, share]) => sum + share, 0);
+  return entries.map(([contrast, share]) => poolOf(split, share / total, contrast));
+}
+
+function poolOf(split: TrainingSplit, share: number, contrast?: Contrast): ExamplePool {
+  const indicesWhere = (positive: boolean) => {
+    const indices = split.records.flatMap((record, n) =>
+      record.positive === positive && (!contrast || record.contrast === contrast) ? [n] : []
+    );
+    if (indices.length === 0) {
+      const kind = [positive ? 'positive' : 'negative', contrast].filter(Boolean).join(' ');
+      throw new Error(`The training split has no ${kind} slice.`);
+    }
+    return indices;
+  };
+  return { contrast, share, positives: indicesWhere(true), negatives: indicesWhere(false) };
+}
+
+function pickByShare(pools: ExamplePool[], random: Random): ExamplePool {
+  let draw = random.uniform(0, 1);
+  for (const pool of pools) {
+    draw -= pool.share;
+    if (draw < 0) return pool;
+  }
+  return pools[pools.length - 1];
 }
 
 interface Window {

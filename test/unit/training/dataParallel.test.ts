@@ -6,7 +6,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { Random } from '../../../models/pipeline/synthesis/random';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
-import type { TrainingBatch } from '../../../models/pipeline/training/batchGradients';
+import {
+  batchGradients,
+  type TrainingBatch,
+} from '../../../models/pipeline/training/batchGradients';
 import {
   DataParallelSteps,
   liveGradientWorkers,
@@ -109,6 +112,35 @@ test('the gradient of a batch cut into shares computed in worker threads is the 
     expect(weights.some((value, n) => Math.abs(value - start[k][n]) > 1e-4)).toBe(true);
     weights.forEach((value, n) => expect(inThree[k][n]).toBeCloseTo(value, 5));
   });
+}, 120_000);
+
+test('a tuber cell weight counts each cell by its tuber fraction, also in the workers', async () => {
+  const batch = randomBatch(4, 'weighted');
+  const weighted = { ...batch, tuberCellWeight: 5 };
+  const model = mapModel();
+  const [plain, heavy] = [batch, weighted].map(b => batchGradients(model, b).mapLoss);
+  const predicted = tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [4, SIZE, SIZE, 1]);
+    return (model.predict(x) as tf.Tensor[])[1].dataSync() as Float32Array;
+  });
+  model.dispose();
+  // Cross-entropy of each cell as Keras computes it (probabilities clipped to [ε, 1 − ε]).
+  const clip = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+  const cellLosses = Array.from(predicted, (p, n) => {
+    const target = batch.maps[n];
+    return -(target * Math.log(clip(p)) + (1 - target) * Math.log(1 - clip(p)));
+  });
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  expect(plain).toBeCloseTo(mean(cellLosses), 4);
+  expect(heavy).toBeCloseTo(mean(cellLosses.map((loss, n) => loss * (1 + 4 * batch.maps[n]))), 4);
+  const [whole, inTwo] = [await afterOneStep(1, weighted), await afterOneStep(2, weighted)];
+  const unweighted = await afterOneStep(1, batch);
+  expect(
+    unweighted.some((weights, k) => weights.some((v, n) => Math.abs(v - whole[k][n]) > 1e-4))
+  ).toBe(true);
+  whole.forEach((weights, k) =>
+    weights.forEach((value, n) => expect(inTwo[k][n]).toBeCloseTo(value, 5))
+  );
 }, 120_000);
 
 test('training with two shares learns, and a run stopped and resumed ends with the very weights of a straight one', async () => {
