@@ -11,6 +11,7 @@ import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
   bestOfPhase,
   brightLevel,
+  examplePools,
   hardestNegatives,
   phasesOf,
   predictSplit,
@@ -117,23 +118,26 @@ test('trains on crops, then fine-tunes on whole slices from the best crop weight
   tf.dispose([latest, best].flatMap(model => model.getWeights()));
 }, 300_000);
 
-test('with a map stride of 4, bright negative crops and a hard-negative phase, the Grad-CAM layer and tuber map are at 1/4 of the input', async () => {
+test('with a map stride of 4, bright negative crops, weighted tuber cells, crops at a lower rate and a hard-negative phase, the Grad-CAM layer and tuber map are at 1/4 of the input', async () => {
   const fineFolder = join(folder, 'fine');
   const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
   const config = toyConfig(2);
   config.mapStride = 4;
   config.training.cropSize = 8;
   config.training.brightNegatives = 1;
+  config.training.tuberCellWeight = 10;
+  config.training.cropAnnealing = { epochs: 1, learningRate: 0.003 };
   config.training.fineTune = { epochs: 1, learningRate: 0.001 };
   config.training.hardNegatives = { epochs: 1, learningRate: 0.001, share: 1 };
   const tensorsBefore = tf.memory().numTensors;
   const messages: string[] = [];
   const state = await trainCandidate(config, data, fineFolder, m => messages.push(m));
   expect(tf.memory().numTensors).toBe(tensorsBefore);
-  expect(state).toMatchObject({ completedEpochs: 4, phase: 2, phaseStartEpoch: 3 });
+  expect(state).toMatchObject({ completedEpochs: 5, phase: 3, phaseStartEpoch: 4 });
   expect(state.history.map(record => record.phase)).toEqual([
     '8² crops',
     '8² crops',
+    '8² crops, lower rate',
     'whole-slice fine-tuning',
     'hard-negative fine-tuning',
   ]);
@@ -179,6 +183,27 @@ test('the phases: crops, whole-slice fine-tuning, then hard negatives; without c
     'whole-slice fine-tuning',
     'hard-negative fine-tuning',
   ]);
+  config.training.cropAnnealing = { epochs: 3, learningRate: 0.0005 };
+  expect(phasesOf(config).slice(0, 2)).toEqual([
+    { name: '64² crops', cropSize: 64, epochs: 8, learningRate: 0.01 },
+    { name: '64² crops, lower rate', cropSize: 64, epochs: 3, learningRate: 0.0005 },
+  ]);
+});
+
+test('crop examples are drawn from one pool of all slices, or from one pool per contrast at its share', () => {
+  const split = toySplit(40, 'pools');
+  split.records.forEach((record, n) => (record.contrast = n < 20 ? 'T2' : 'FLAIR'));
+  const [all] = examplePools(split);
+  expect(all).toMatchObject({ share: 1, positives: [0, 4, 8, 12, 16, 20, 24, 28, 32, 36] });
+  expect(all.negatives).toHaveLength(30);
+  const [t2, flair] = examplePools(split, { T2: 3, FLAIR: 1 });
+  expect(t2).toMatchObject({ contrast: 'T2', share: 0.75, positives: [0, 4, 8, 12, 16] });
+  expect(flair).toMatchObject({ contrast: 'FLAIR', share: 0.25, positives: [20, 24, 28, 32, 36] });
+  expect([...t2.negatives, ...flair.negatives].sort((a, b) => a - b)).toEqual(all.negatives);
+  split.records.forEach(record => (record.contrast = 'T2'));
+  expect(() => examplePools(split, { T2: 3, FLAIR: 1 })).toThrow(
+    'The training split has no positive FLAIR slice.'
+  );
 });
 
 test("the hardest negatives are the top tenth of each contrast's tuber-free slices by the model's score", async () => {

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNifti } from '../../../models/pipeline/synthesis/nifti';
 import { POSITIVE_AREA_MM2 } from '../../../models/pipeline/synthesis/subject';
-import { ConfigError, readTrainingConfig } from '../../../models/pipeline/training/config';
+import {
+  ConfigError,
+  readTrainingConfig,
+  type TrainingConfig,
+} from '../../../models/pipeline/training/config';
 import {
   ensureTrainingSet,
   labelledSlices,
@@ -204,3 +208,25 @@ test('a 2.5D set holds each slice between its series neighbours, each preprocess
   });
   expect(labelledSlices(stacked).channels).toBe(3);
 }, 300_000);
+
+test('a dense crop recipe is refused without crops, with contrasts the data lacks, shares of 0 or a tuber-cell weight under 1', () => {
+  const path = join(directory, 'dense.json');
+  const read = (training: Partial<TrainingConfig['training']>) => {
+    const config = toyConfig(1);
+    writeFileSync(
+      path,
+      JSON.stringify({ ...config, training: { ...config.training, ...training } })
+    );
+    return () => readTrainingConfig(path);
+  };
+  const annealing = { epochs: 1, learningRate: 0.001 };
+  expect(read({ cropSize: 8, cropContrasts: { T2: 1 }, cropAnnealing: annealing })()).toBeDefined();
+  expect(read({ cropContrasts: { T2: 1 } })).toThrow(/need training.cropSize/);
+  expect(read({ cropAnnealing: annealing })).toThrow(/need training.cropSize/);
+  expect(read({ cropSize: 8, cropContrasts: { FLAIR: 1 } })).toThrow(
+    /names FLAIR, which data.contrasts \(T2\) does not render/
+  );
+  expect(read({ cropSize: 8, cropContrasts: { T2: 0 } })).toThrow(/a share above 0/);
+  expect(read({ cropSize: 8, cropContrasts: {} })).toThrow(/a share above 0/);
+  expect(read({ tuberCellWeight: 0.5 })).toThrow(/tuberCellWeight must be 1 or more/);
+});
