@@ -16,6 +16,7 @@ import {
   bootstrapIntervals,
   calibrationBins,
   confusionMatrix,
+  indicesByContrast,
   metricsAt,
   rocCurve,
   separatingThreshold,
@@ -187,15 +188,6 @@ export async function evaluateModel(
 function labelled(records: SliceRecord[], predictions: Prediction[]) {
   const kept = records.flatMap((record, n) => (record.ambiguous ? [] : [n]));
   return { records: kept.map(n => records[n]), predictions: kept.map(n => predictions[n]) };
-}
-
-/** The records' contrasts, each with the indices of its records. */
-function indicesByContrast(records: SliceRecord[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  records.forEach((record, n) =>
-    groups.set(record.contrast, [...(groups.get(record.contrast) ?? []), n])
-  );
-  return groups;
 }
 
 function metricsByContrast(records: SliceRecord[], predictions: Prediction[], threshold: number) {

@@ -17,6 +17,17 @@ export function toPredictions(
   return probabilities.map((probability, n) => ({ probability, positive: records[n].positive }));
 }
 
+/** The records' contrasts, each with the indices of its records. */
+export function indicesByContrast<C extends string>(
+  records: ReadonlyArray<{ contrast: C }>
+): Map<C, number[]> {
+  const groups = new Map<C, number[]>();
+  records.forEach((record, n) =>
+    groups.set(record.contrast, [...(groups.get(record.contrast) ?? []), n])
+  );
+  return groups;
+}
+
 export interface ConfusionMatrix {
   truePositives: number;
   falsePositives: number;

@@ -11,7 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DEFAULT_PREPROCESSING, UPPER_CLIP } from '../../../extension/src/core/preprocessing';
 import { POSITIVE_AREA_MM2 } from '../synthesis/subject';
-import { areaUnderRoc, binaryCrossEntropy, toPredictions } from '../evaluation/metrics';
+import {
+  areaUnderRoc,
+  binaryCrossEntropy,
+  indicesByContrast,
+  toPredictions,
+} from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
 import type { Contrast } from '../synthesis/types';
 import { buildModel, classifierOf, type MapStride } from './architectures';
@@ -30,6 +35,8 @@ export interface EpochRecord {
   trainMapLoss: number;
   validationLoss: number;
   validationAuc: number;
+  /** Validation AUC of each contrast's slices alone (records before it have none). */
+  validationAucByContrast?: Partial<Record<Contrast, number>>;
   seconds: number;
   examplesPerSecond: number;
 }
@@ -190,6 +197,7 @@ async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingSt
     trainMapLoss,
     validationLoss: binaryCrossEntropy(predictions),
     validationAuc: areaUnderRoc(predictions),
+    validationAucByContrast: aucByContrast(probabilities, data.validation.records),
     seconds,
     examplesPerSecond: (stepsPerEpoch(data.train, config) * config.training.batchSize) / seconds,
   };
@@ -207,10 +215,28 @@ async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingSt
   await saveOptimizer(run.optimizer, runFolder);
   await writeFile(join(runFolder, 'state.json'), `${JSON.stringify(next, null, 2)}\n`);
   await appendFile(join(runFolder, 'training.log'), `${JSON.stringify(record)}\n`);
+  const byContrast = Object.entries(record.validationAucByContrast ?? {})
+    .map(([contrast, auc]) => `${contrast} ${auc.toFixed(4)}`)
+    .join(', ');
   log(
-    `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)}, ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
+    `epoch ${epoch} (${phase.name}): train BCE ${trainLoss.toFixed(4)} (map ${trainMapLoss.toFixed(4)}), validation BCE ${record.validationLoss.toFixed(4)}, AUC ${record.validationAuc.toFixed(4)} (${byContrast}), ${seconds.toFixed(0)} s${improved ? ' (best so far)' : ''}`
   );
   return next;
+}
+
+/** AUC of each contrast's slices; a contrast whose slices are all of one class has none. */
+export function aucByContrast(
+  probabilities: number[],
+  records: ReadonlyArray<{ contrast: Contrast; positive: boolean }>
+): Partial<Record<Contrast, number>> {
+  const aucs = [...indicesByContrast(records)].map(([contrast, indices]) => {
+    const predictions = toPredictions(
+      indices.map(n => probabilities[n]),
+      indices.map(n => records[n])
+    );
+    return [contrast, areaUnderRoc(predictions)] as const;
+  });
+  return Object.fromEntries(aucs.filter(([, auc]) => !Number.isNaN(auc)));
 }
 
 /**

@@ -9,6 +9,7 @@ import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import {
+  aucByContrast,
   bestOfPhase,
   brightLevel,
   examplePools,
@@ -282,3 +283,13 @@ test('a 2.5D candidate trains on crops of the slice and its neighbours, in two s
   expect(evaluation.pointingGame.slices).toBe(12);
   tf.dispose(best.getWeights());
 }, 300_000);
+
+test('each epoch is also judged per contrast: a contrast with slices of one class only has no AUC', () => {
+  const records = [
+    { contrast: 'T2' as const, positive: true },
+    { contrast: 'T2' as const, positive: false },
+    { contrast: 'T2' as const, positive: false },
+    { contrast: 'FLAIR' as const, positive: false },
+  ];
+  expect(aucByContrast([0.6, 0.7, 0.2, 0.9], records)).toEqual({ T2: 0.5 });
+});
