@@ -4,10 +4,11 @@
 // evaluates its best checkpoint on the untouched test split and writes the model package into
 // models/<name>/ (batch normalisations and ReLUs folded into the convolutions): model.json,
 // weights.bin, model-card.json (with the threshold, metrics and SHA-256 of every file), report.md,
-// report.json, roc.svg and calibration.svg. A shipped package selected on the same validation set
-// (report.json's validationSet digest) competes too: a selection that does not beat its loss leaves it
-// in place, and one that does carries its candidates into the new report. A package selected on other
-// validation data is replaced only with --replace.
+// report.json, roc.svg and calibration.svg. The shipped package competes too, scored on the same
+// validation slices: a selection that does not beat its loss leaves it in place. One that does
+// replaces it, and carries its report's candidates when that report was made on the same validation
+// set. A package that cannot be scored on these slices (other preprocessing, more neighbours, trained
+// on these brains' label maps) is replaced only with --replace.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -36,7 +37,10 @@ import {
   assertComparable,
   againstShipped,
   candidateTable,
+  carriedCandidates,
+  readShippedPackage,
   scoreCandidates,
+  scoreShipped,
   selectCandidate,
   type Candidate,
   type ScoredCandidate,
@@ -74,23 +78,22 @@ async function main(): Promise<void> {
   );
   const packageFolder = join(ROOT, 'models', config.name);
   const validationSet = validationSetDigest(validation);
-  const standing = againstShipped(
-    await shippedReport(packageFolder),
-    validationSet,
-    selected.selectionLoss
-  );
+  const shipped = await readShippedPackage(packageFolder);
+  const shippedScore =
+    shipped && (await scoreShipped(shipped, validation, config.data.labelMaps.validation));
+  const standing = againstShipped(shippedScore, selected.selectionLoss);
   if (standing.outcome === 'not comparable' && !values.replace)
     throw new ConfigError(
-      `${packageFolder} holds a model selected on other validation data than these ${brains} brains, so the two cannot be compared; pass --replace to overwrite it with this selection.`
+      `The shipped ${config.name} ${standing.version} in ${packageFolder} cannot be scored on these ${brains} validation brains (${standing.reason}), so the two cannot be compared; pass --replace to overwrite it with this selection.`
+    );
+  if (standing.outcome === 'not beaten' || standing.outcome === 'beaten')
+    console.log(
+      `The shipped ${config.name} ${standing.version} scores validation BCE ${standing.selectionLoss.toFixed(4)} on the same ${brains} brains.`
     );
   if (standing.outcome === 'not beaten') {
-    const { version, selectionLoss } = standing.shipped;
-    console.log(
-      `It does not beat the shipped ${config.name} ${version} (validation BCE ${selectionLoss.toFixed(4)} on the same ${brains} brains): ${packageFolder} is left as it is.`
-    );
+    console.log(`The selection does not beat it: ${packageFolder} is left as it is.`);
     return;
   }
-  const shipped = standing.outcome === 'beaten' ? standing.shipped : undefined;
   const model = await foldIntoConvolutions(await loadModel(join(runFolder, 'best')), [
     GRAD_CAM_LAYER,
   ]);
@@ -113,7 +116,13 @@ async function main(): Promise<void> {
     bestEpoch: state.bestEpoch,
     trainingValidationBrains: config.data.subjects.validation,
     selectionLoss: selected.selectionLoss,
-    candidates: candidateTable(scored.map(summarise), shipped),
+    ...(standing.outcome === 'beaten'
+      ? { replaced: { version: standing.version, selectionLoss: standing.selectionLoss } }
+      : {}),
+    candidates: candidateTable(
+      scored.map(summarise),
+      carriedCandidates(shipped?.report, validationSet)
+    ),
   };
   const { plots, ...results } = evaluation;
   await writeFile(join(packageFolder, 'roc.svg'), plots.roc);
@@ -126,12 +135,6 @@ async function main(): Promise<void> {
   const card = await modelCard(config, context, evaluation, packageFolder, selected.configPath);
   await writeFile(join(packageFolder, 'model-card.json'), `${JSON.stringify(card, null, 2)}\n`);
   console.log(`Wrote ${packageFolder}: ${JSON.stringify(card.metrics.slices)}`);
-}
-
-/** The shipped package's report.json, if there is a package. */
-async function shippedReport(packageFolder: string): Promise<unknown> {
-  const reportPath = join(packageFolder, 'report.json');
-  return existsSync(reportPath) ? JSON.parse(await readFile(reportPath, 'utf8')) : undefined;
 }
 
 async function readCandidate(configPath: string): Promise<Candidate> {

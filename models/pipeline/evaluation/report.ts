@@ -50,6 +50,8 @@ export interface ReportContext {
   trainingValidationBrains: number;
   /** The selected candidate's binary cross-entropy on the evaluation's validation slices. */
   selectionLoss: number;
+  /** The package this one replaced, scored on the same validation slices. */
+  replaced?: { version: string; selectionLoss: number };
   candidates: CandidateSummary[];
 }
 
@@ -159,6 +161,10 @@ ${evaluation.validationBrains} validation brains wins. Training chose each candi
 there is the lowest of several looks and the larger set compares candidates more fairly.${
     context.candidates.some(c => c.scoredFor)
       ? ' Candidates "scored for" an earlier version were scored on the same brains by that evaluation and are carried over from its report.'
+      : ''
+  }${
+    context.replaced
+      ? ` The package this one replaces, ${context.name} ${context.replaced.version}, scored ${context.replaced.selectionLoss.toFixed(4)} on the same slices.`
       : ''
   }
 

@@ -5,13 +5,25 @@
  * them, so its lowest loss there is partly luck.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  parseEngineModelCard,
+  type EngineModelCard,
+} from '../../../extension/src/core/engine/modelPackage';
+import { MODEL_CARD_FILE } from '../../../extension/src/core/modelAvailability';
+import {
+  DEFAULT_PREPROCESSING,
+  preprocessingFingerprint,
+} from '../../../extension/src/core/preprocessing';
 import { binaryCrossEntropy, toPredictions } from './metrics';
 import type { CandidateSummary } from './report';
 import { ConfigError, type TrainingConfig } from '../training/config';
 import { loadModel } from '../training/modelFiles';
 import { predictSplit, type TrainingState } from '../training/train';
-import { labelledSlices, type TrainingSplit } from '../training/trainingSet';
+import { centreChannels, labelledSlices, type TrainingSplit } from '../training/trainingSet';
 
 export interface Candidate {
   configPath: string;
@@ -48,29 +60,26 @@ export async function scoreCandidates(
   const scored: ScoredCandidate[] = [];
   for (const candidate of candidates) {
     const model = await loadModel(join(candidate.runFolder, 'best'));
-    const probabilities = await predictSplit(model, labelled);
+    const selectionLoss = await validationLoss(model, labelled);
     model.dispose();
-    const predictions = toPredictions(probabilities, labelled.records);
-    const selectionLoss = binaryCrossEntropy(predictions);
     log(
-      `${candidate.configPath}: validation BCE ${selectionLoss.toFixed(4)} on ${predictions.length} slices.`
+      `${candidate.configPath}: validation BCE ${selectionLoss.toFixed(4)} on ${labelled.records.length} slices.`
     );
     scored.push({ ...candidate, selectionLoss });
   }
   return scored;
 }
 
+/** Binary cross-entropy of the model's slice probabilities on the (labelled) slices. */
+async function validationLoss(model: tfl.LayersModel, labelled: TrainingSplit): Promise<number> {
+  const probabilities = await predictSplit(model, labelled);
+  return binaryCrossEntropy(toPredictions(probabilities, labelled.records));
+}
+
 export function selectCandidate(candidates: ScoredCandidate[]): ScoredCandidate {
   return candidates.reduce((best, candidate) =>
     candidate.selectionLoss < best.selectionLoss ? candidate : best
   );
-}
-
-/** The selection that made the shipped package, as its report.json records it. */
-export interface ShippedSelection {
-  version: string;
-  selectionLoss: number;
-  candidates: CandidateSummary[];
 }
 
 /**
@@ -85,53 +94,115 @@ export function validationSetDigest(split: TrainingSplit): string {
     .digest('hex');
 }
 
-/**
- * The shipped package's selection when its report shows it was made on the same validation set (by
- * validationSetDigest), so that its losses compare with new candidates'; undefined otherwise.
- */
-export function comparableShippedSelection(
-  report: unknown,
-  validationSet: string
-): ShippedSelection | undefined {
-  const recorded = report as Partial<ShippedSelection & { validationSet: string }>;
-  if (
-    recorded?.validationSet !== validationSet ||
-    typeof recorded.version !== 'string' ||
-    typeof recorded.selectionLoss !== 'number'
-  )
-    return undefined;
-  const version = recorded.version;
-  return {
-    version,
-    selectionLoss: recorded.selectionLoss,
-    candidates: (recorded.candidates ?? []).map(c => ({ ...c, scoredFor: c.scoredFor ?? version })),
+/** The shipped package in models/<name>/: its card and the label maps it was trained on. */
+export interface ShippedPackage {
+  folder: string;
+  card: EngineModelCard;
+  trainingMaps: number[];
+  /** Its report.json, if it has one. */
+  report: unknown;
+}
+
+export async function readShippedPackage(folder: string): Promise<ShippedPackage | undefined> {
+  const cardPath = join(folder, MODEL_CARD_FILE);
+  if (!existsSync(cardPath)) return undefined;
+  const json = JSON.parse(await readFile(cardPath, 'utf8')) as {
+    trainingData?: { labelMaps?: { train?: number[] } };
   };
+  const reportPath = join(folder, 'report.json');
+  return {
+    folder,
+    card: parseEngineModelCard(json),
+    trainingMaps: json.trainingData?.labelMaps?.train ?? [],
+    report: existsSync(reportPath) ? JSON.parse(await readFile(reportPath, 'utf8')) : undefined,
+  };
+}
+
+/**
+ * Why the shipped package's model cannot be scored on this validation split; undefined when it can: it
+ * preprocesses as the set does, at the set's size, reads no more neighbours than the set holds, and
+ * was trained on none of the label maps the set validates on.
+ */
+export function whyUnscorable(
+  { card, trainingMaps }: ShippedPackage,
+  validation: TrainingSplit,
+  validationMaps: number[]
+): string | undefined {
+  const [size, , channels] = card.input.shape;
+  const fingerprint = preprocessingFingerprint(DEFAULT_PREPROCESSING);
+  if (card.input.preprocessing !== fingerprint)
+    return `it preprocesses as "${card.input.preprocessing}", these slices as "${fingerprint}"`;
+  if (size !== validation.size) return `it reads ${size}² slices, these are ${validation.size}²`;
+  if (channels > validation.channels)
+    return `it reads ${channels} slices per input, these hold ${validation.channels}`;
+  const seen = validationMaps.filter(map => trainingMaps.includes(map));
+  if (seen.length > 0)
+    return `it was trained on label map${seen.length > 1 ? 's' : ''} ${seen.join(', ')}, which these brains come from`;
+  return undefined;
+}
+
+/** The shipped package's model on this evaluation's validation slices, or why it cannot be scored. */
+export type ShippedScore = { version: string } & (
+  { selectionLoss: number } | { unscorable: string }
+);
+
+/**
+ * The shipped package scored as the candidates are, on the same validation slices (given the centre
+ * channels when it reads fewer neighbours than they hold), so that a new selection must beat the
+ * model in use on the very brains it was selected on.
+ */
+export async function scoreShipped(
+  shipped: ShippedPackage,
+  validation: TrainingSplit,
+  validationMaps: number[]
+): Promise<ShippedScore> {
+  const { version } = shipped.card;
+  const unscorable = whyUnscorable(shipped, validation, validationMaps);
+  if (unscorable) return { version, unscorable };
+  const model = await loadModel(shipped.folder);
+  const selectionLoss = await validationLoss(
+    model,
+    centreChannels(labelledSlices(validation), shipped.card.input.shape[2])
+  );
+  model.dispose();
+  return { version, selectionLoss };
 }
 
 /** How a new selection stands against the package it would replace. */
 export type AgainstShipped =
   | { outcome: 'no package' }
-  | { outcome: 'not comparable' }
-  | { outcome: 'not beaten' | 'beaten'; shipped: ShippedSelection };
+  | { outcome: 'not comparable'; version: string; reason: string }
+  | { outcome: 'not beaten' | 'beaten'; version: string; selectionLoss: number };
 
-/** `report` is the shipped package's report.json, undefined where there is no package. */
 export function againstShipped(
-  report: unknown,
-  validationSet: string,
+  shipped: ShippedScore | undefined,
   selectionLoss: number
 ): AgainstShipped {
-  if (report === undefined) return { outcome: 'no package' };
-  const shipped = comparableShippedSelection(report, validationSet);
-  if (!shipped) return { outcome: 'not comparable' };
-  return { outcome: selectionLoss < shipped.selectionLoss ? 'beaten' : 'not beaten', shipped };
+  if (!shipped) return { outcome: 'no package' };
+  const { version } = shipped;
+  if ('unscorable' in shipped)
+    return { outcome: 'not comparable', version, reason: shipped.unscorable };
+  const outcome = selectionLoss < shipped.selectionLoss ? 'beaten' : 'not beaten';
+  return { outcome, version, selectionLoss: shipped.selectionLoss };
 }
 
-/** This selection's candidates, then the shipped selection's that were not scored again. */
+/**
+ * The candidates of the shipped package's report, marked with the version that scored them, when that
+ * report was made on the same validation set (by validationSetDigest); none otherwise.
+ */
+export function carriedCandidates(report: unknown, validationSet: string): CandidateSummary[] {
+  const recorded = report as
+    Partial<{ version: string; validationSet: string; candidates: CandidateSummary[] }> | undefined;
+  const version = recorded?.version;
+  if (recorded?.validationSet !== validationSet || typeof version !== 'string') return [];
+  return (recorded.candidates ?? []).map(c => ({ ...c, scoredFor: c.scoredFor ?? version }));
+}
+
+/** This selection's candidates, then the carried ones that were not scored again. */
 export function candidateTable(
   scored: CandidateSummary[],
-  shipped: ShippedSelection | undefined
+  carried: CandidateSummary[]
 ): CandidateSummary[] {
   const labels = new Set(scored.map(candidate => candidate.architecture));
-  const carried = shipped?.candidates.filter(candidate => !labels.has(candidate.architecture));
-  return [...scored, ...(carried ?? [])];
+  return [...scored, ...carried.filter(candidate => !labels.has(candidate.architecture))];
 }

@@ -162,6 +162,23 @@ export function modelInputs(split: TrainingSplit, indices: number[]): Float32Arr
   return out;
 }
 
+/**
+ * The split as a model reading fewer neighbours sees it: each slice's centre `channels` channels, the
+ * slice and its nearest neighbours.
+ */
+export function centreChannels(split: TrainingSplit, channels: number): TrainingSplit {
+  if (channels === split.channels) return split;
+  if (!(channels % 2 === 1 && channels < split.channels))
+    throw new RangeError(`${channels} centre channels cannot be taken from ${split.channels}`);
+  const skip = (split.channels - channels) / 2;
+  const pixels = split.records.length * split.size * split.size;
+  const images = new Uint8Array(pixels * channels);
+  for (let pixel = 0; pixel < pixels; pixel++)
+    for (let channel = 0; channel < channels; channel++)
+      images[pixel * channels + channel] = split.images[pixel * split.channels + skip + channel];
+  return { ...split, channels, images };
+}
+
 /** The split without its ambiguous slices: what training and slice metrics use. */
 export function labelledSlices(split: TrainingSplit): TrainingSplit {
   const kept = split.records.flatMap((record, n) => (record.ambiguous ? [] : [n]));

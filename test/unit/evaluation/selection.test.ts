@@ -9,17 +9,25 @@ import {
   againstShipped,
   assertComparable,
   candidateTable,
-  comparableShippedSelection,
+  carriedCandidates,
   scoreCandidates,
-  validationSetDigest,
+  scoreShipped,
   selectCandidate,
+  validationSetDigest,
+  whyUnscorable,
   type Candidate,
+  type ShippedPackage,
 } from '../../../models/pipeline/evaluation/selection';
+import { parseEngineModelCard } from '../../../extension/src/core/engine/modelPackage';
+import {
+  DEFAULT_PREPROCESSING,
+  preprocessingFingerprint,
+} from '../../../extension/src/core/preprocessing';
 import { ConfigError } from '../../../models/pipeline/training/config';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
 import { predictSplit, trainCandidate } from '../../../models/pipeline/training/train';
 import { labelledSlices } from '../../../models/pipeline/training/trainingSet';
-import { toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
+import { TOY_SIZE, toyConfig, toySplit } from '../../fixtures/toyTrainingSet';
 
 function candidate(architecture: Candidate['config']['architecture'], loss = 0.3): Candidate {
   return {
@@ -64,7 +72,7 @@ function summary(architecture: string, selectionLoss: number): CandidateSummary 
   };
 }
 
-describe('the shipped package’s selection', () => {
+describe('the shipped package', () => {
   const digest = validationSetDigest(toySplit(8, 'validation'));
   const report = {
     version: '0.5.0',
@@ -73,39 +81,28 @@ describe('the shipped package’s selection', () => {
     candidates: [summary('plain', 0.3961), summary('lean', 0.3072)],
   };
 
-  test('competes when it was made on the same validation set', () => {
-    const shipped = comparableShippedSelection(report, digest);
-    expect(shipped).toEqual({
+  test('a new selection replaces it only by beating its loss on the same slices; one it cannot be scored on is not compared', () => {
+    expect(againstShipped(undefined, 0.5)).toEqual({ outcome: 'no package' });
+    expect(againstShipped({ version: '0.5.0', unscorable: 'why' }, 0.1)).toEqual({
+      outcome: 'not comparable',
       version: '0.5.0',
-      selectionLoss: 0.3072,
-      candidates: [
-        { ...summary('plain', 0.3961), scoredFor: '0.5.0' },
-        { ...summary('lean', 0.3072), scoredFor: '0.5.0' },
-      ],
+      reason: 'why',
     });
-    const other = validationSetDigest(toySplit(8, 'other brains'));
-    expect(comparableShippedSelection(report, other)).toBeUndefined();
-    expect(
-      comparableShippedSelection({ ...report, validationSet: undefined }, digest)
-    ).toBeUndefined();
-    expect(
-      comparableShippedSelection({ ...report, selectionLoss: undefined }, digest)
-    ).toBeUndefined();
-    expect(comparableShippedSelection(undefined, digest)).toBeUndefined();
+    const shipped = { version: '0.5.0', selectionLoss: 0.3072 };
+    expect(againstShipped(shipped, 0.3072)).toEqual({ outcome: 'not beaten', ...shipped });
+    expect(againstShipped(shipped, 0.3071)).toEqual({ outcome: 'beaten', ...shipped });
   });
 
-  test('a new selection replaces it only by beating its loss; one on other data cannot be compared', () => {
-    expect(againstShipped(undefined, digest, 0.5)).toEqual({ outcome: 'no package' });
+  test('its report’s candidates are carried, marked with the version that scored them, only from the same validation set', () => {
+    expect(carriedCandidates(report, digest)).toEqual([
+      { ...summary('plain', 0.3961), scoredFor: '0.5.0' },
+      { ...summary('lean', 0.3072), scoredFor: '0.5.0' },
+    ]);
     const other = validationSetDigest(toySplit(8, 'other brains'));
-    expect(againstShipped(report, other, 0.1)).toEqual({ outcome: 'not comparable' });
-    expect(againstShipped(report, digest, 0.3072)).toMatchObject({
-      outcome: 'not beaten',
-      shipped: { version: '0.5.0', selectionLoss: 0.3072 },
-    });
-    expect(againstShipped(report, digest, 0.3071)).toMatchObject({
-      outcome: 'beaten',
-      shipped: { version: '0.5.0' },
-    });
+    expect(carriedCandidates(report, other)).toEqual([]);
+    expect(carriedCandidates({ ...report, validationSet: undefined }, digest)).toEqual([]);
+    expect(carriedCandidates({ ...report, version: undefined }, digest)).toEqual([]);
+    expect(carriedCandidates(undefined, digest)).toEqual([]);
   });
 
   test('the validation set digest follows what the set holds, not where it is cached', () => {
@@ -121,21 +118,63 @@ describe('the shipped package’s selection', () => {
     expect(validationSetDigest({ ...split, records: relabelled })).not.toBe(digest);
   });
 
-  test('its candidates follow the new ones in the report, unless scored again, and keep the version that scored them', () => {
+  test('carried candidates follow the new ones in the report, unless scored again, and keep the version that scored them', () => {
     const older = { ...report, candidates: [{ ...summary('plain', 0.3961), scoredFor: '0.4.1' }] };
-    const shipped = comparableShippedSelection(
+    const carried = carriedCandidates(
       { ...older, candidates: [...older.candidates, summary('lean', 0.3072)] },
       digest
     );
-    const table = candidateTable([summary('lean', 0.301), summary('compact', 0.33)], shipped);
+    const table = candidateTable([summary('lean', 0.301), summary('compact', 0.33)], carried);
     expect(table.map(c => [c.architecture, c.selectionLoss, c.scoredFor])).toEqual([
       ['lean', 0.301, undefined],
       ['compact', 0.33, undefined],
       ['plain', 0.3961, '0.4.1'],
     ]);
-    expect(candidateTable([summary('lean', 0.301)], undefined)).toEqual([summary('lean', 0.301)]);
+    expect(candidateTable([summary('lean', 0.301)], [])).toEqual([summary('lean', 0.301)]);
+  });
+
+  test('it is scored only where it can read the slices and has not trained on their brains', () => {
+    const shipped = shippedPackage('/nowhere', 1);
+    const split = toySplit(8, 'validation', 3);
+    expect(whyUnscorable(shipped, split, [15, 16])).toBeUndefined();
+    expect(whyUnscorable(shippedPackage('/nowhere', 5), split, [15, 16])).toBe(
+      'it reads 5 slices per input, these hold 3'
+    );
+    expect(whyUnscorable({ ...shipped, trainingMaps: [1, 15, 16] }, split, [15, 16])).toBe(
+      'it was trained on label maps 15, 16, which these brains come from'
+    );
+    const otherSize = { ...shipped.card.input, shape: [32, 32, 1] as [number, number, number] };
+    expect(
+      whyUnscorable({ ...shipped, card: { ...shipped.card, input: otherSize } }, split, [])
+    ).toBe(`it reads 32² slices, these are ${TOY_SIZE}²`);
+    const otherPreprocessing = { ...shipped.card.input, preprocessing: 'pre0' };
+    expect(
+      whyUnscorable({ ...shipped, card: { ...shipped.card, input: otherPreprocessing } }, split, [])
+    ).toMatch(/^it preprocesses as "pre0", these slices as "pre1-/);
   });
 });
+
+/** A package card as evaluate writes it, for a model reading `channels` slices, trained on maps 1–14. */
+function shippedPackage(folder: string, channels: number): ShippedPackage {
+  const card = parseEngineModelCard({
+    name: 'toy',
+    version: '0.5.0',
+    threshold: 0.5,
+    gradCamLayer: 'features',
+    input: {
+      shape: [TOY_SIZE, TOY_SIZE, channels],
+      preprocessing: preprocessingFingerprint(DEFAULT_PREPROCESSING),
+      neighbours: (channels - 1) / 2,
+    },
+    files: {},
+  });
+  return {
+    folder,
+    card,
+    trainingMaps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+    report: undefined,
+  };
+}
 
 describe('scoring on the evaluation’s validation brains', () => {
   let folder: string;
@@ -173,5 +212,27 @@ describe('scoring on the evaluation’s validation brains', () => {
     expect(scored[0].selectionLoss).toBeCloseTo(expected, 10);
     expect(scored[0].selectionLoss).toBeLessThan(scored[1].selectionLoss);
     expect(selectCandidate(scored).runFolder).toBe(trained.runFolder);
+  }, 120_000);
+
+  test('the shipped package is scored as a candidate is, on the centre slice of 2.5D slices', async () => {
+    const data = { train: toySplit(256, 'train'), validation: toySplit(32, 'validation') };
+    const runFolder = join(folder, 'shipped');
+    await trainCandidate(toyConfig(2), data, runFolder, () => {});
+    const shipped = shippedPackage(join(runFolder, 'best'), 1);
+    const flat = toySplit(48, 'more validation brains');
+    const stacked = toySplit(48, 'more validation brains', 3);
+    const tensors = tf.memory().numTensors;
+
+    const onFlat = await scoreShipped(shipped, flat, [15, 16]);
+    const onStacked = await scoreShipped(shipped, stacked, [15, 16]);
+
+    expect(tf.memory().numTensors).toBe(tensors);
+    const [asCandidate] = await scoreCandidates([{ ...candidate('plain'), runFolder }], flat);
+    expect(onFlat).toEqual({ version: '0.5.0', selectionLoss: asCandidate.selectionLoss });
+    expect(onStacked).toEqual(onFlat);
+    expect(await scoreShipped(shipped, flat, [3])).toEqual({
+      version: '0.5.0',
+      unscorable: 'it was trained on label map 3, which these brains come from',
+    });
   }, 120_000);
 });

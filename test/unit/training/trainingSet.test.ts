@@ -9,6 +9,7 @@ import {
   type TrainingConfig,
 } from '../../../models/pipeline/training/config';
 import {
+  centreChannels,
   ensureTrainingSet,
   labelledSlices,
   loadTrainingSplit,
@@ -229,4 +230,19 @@ test('a dense crop recipe is refused without crops, with contrasts the data lack
   expect(read({ cropSize: 8, cropContrasts: { T2: 0 } })).toThrow(/a share above 0/);
   expect(read({ cropSize: 8, cropContrasts: {} })).toThrow(/a share above 0/);
   expect(read({ tuberCellWeight: 0.5 })).toThrow(/tuberCellWeight must be 1 or more/);
+});
+
+test('a split gives a model reading fewer neighbours its centre channels', () => {
+  const split = toySplit(4, 'centre', 5);
+  const narrower = centreChannels(split, 3);
+  expect(narrower.channels).toBe(3);
+  const pixels = 4 * TOY_SIZE * TOY_SIZE;
+  for (const pixel of [0, 17, pixels - 1])
+    expect([...narrower.images.subarray(pixel * 3, pixel * 3 + 3)]).toEqual([
+      ...split.images.subarray(pixel * 5 + 1, pixel * 5 + 4),
+    ]);
+  expect(centreChannels(split, 1).images).toEqual(toySplit(4, 'centre').images);
+  expect(centreChannels(split, 5)).toBe(split);
+  expect(() => centreChannels(split, 2)).toThrow(/2 centre channels cannot be taken from 5/);
+  expect(() => centreChannels(toySplit(4, 'centre'), 3)).toThrow(RangeError);
 });
