@@ -152,11 +152,23 @@ function candidateLabel({ architecture, mapStride, data, training }: TrainingCon
   const traits = [
     mapStride === 4 && '1/4 map',
     training.brightNegatives && 'bright negative crops',
+    training.cropContrasts && `crops ${contrastMix(training.cropContrasts)}`,
+    training.tuberCellWeight && `tuber cells ×${training.tuberCellWeight}`,
+    training.cropAnnealing && 'annealed crops',
     training.hardNegatives && 'hard negatives',
     (training.shares ?? 1) > 1 && `${training.shares} shares`,
     data.neighbours && `2.5D, ${data.neighbours} neighbour${data.neighbours > 1 ? 's' : ''} a side`,
   ].filter(Boolean);
   return traits.length > 0 ? `${architecture} (${traits.join(', ')})` : architecture;
+}
+
+/** Crop shares per contrast as percentages, e.g. "75 % T2, 25 % FLAIR". */
+function contrastMix(shares: Partial<Record<string, number>>): string {
+  const entries = Object.entries(shares) as Array<[string, number]>;
+  const total = entries.reduce((sum, [, share]) => sum + share, 0);
+  return entries
+    .map(([contrast, share]) => `${Math.round((100 * share) / total)} % ${contrast}`)
+    .join(', ');
 }
 
 function summarise({ config, state, selectionLoss }: ScoredCandidate): CandidateSummary {
