@@ -297,7 +297,7 @@ function inputSpec(neighbours: number) {
     shape: [size, size, 2 * neighbours + 1],
     neighbours,
     ...common,
-    description: `An axial T2 or FLAIR slice with the ${neighbours} adjacent slices of its series below and above it as channels (lowest first; at the ends of the series the last slice repeats), each slice preprocessed on its own: ${PREPROCESSING_DESCRIPTION}.`,
+    description: `An axial T2 or FLAIR slice with ${neighbours === 1 ? 'the adjacent slice' : `the ${neighbours} nearest slices`} of its series below and above it as channels (lowest first; at the ends of the series the last slice repeats), each slice preprocessed on its own: ${PREPROCESSING_DESCRIPTION}.`,
   };
 }
 
