@@ -221,7 +221,8 @@ test('a dense crop recipe is refused without crops, with contrasts the data lack
     return () => readTrainingConfig(path);
   };
   const annealing = { epochs: 1, learningRate: 0.001 };
-  expect(read({ cropSize: 8, cropContrasts: { T2: 1 }, cropAnnealing: annealing })()).toBeDefined();
+  const accepted = read({ cropSize: 8, cropContrasts: { T2: 1 }, cropAnnealing: annealing })();
+  expect(accepted.training).toMatchObject({ cropContrasts: { T2: 1 }, cropAnnealing: annealing });
   expect(read({ cropContrasts: { T2: 1 } })).toThrow(/need training.cropSize/);
   expect(read({ cropAnnealing: annealing })).toThrow(/need training.cropSize/);
   expect(read({ cropSize: 8, cropContrasts: { FLAIR: 1 } })).toThrow(
