@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const standing = againstShipped(shippedScore, selected.selectionLoss);
   if (standing.outcome === 'not comparable' && !values.replace)
     throw new ConfigError(
-      `The shipped ${config.name} ${standing.version} in ${packageFolder} cannot be scored on these ${brains} validation brains (${standing.reason}), so the two cannot be compared; pass --replace to overwrite it with this selection.`
+      `The shipped ${[config.name, standing.version].filter(Boolean).join(' ')} in ${packageFolder} cannot be scored on these ${brains} validation brains (${standing.reason}), so the two cannot be compared; pass --replace to overwrite it with this selection.`
     );
   if (standing.outcome === 'not beaten' || standing.outcome === 'beaten')
     console.log(
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       : {}),
     candidates: candidateTable(
       scored.map(summarise),
-      carriedCandidates(shipped?.report, validationSet)
+      carriedCandidates(shipped && 'report' in shipped ? shipped.report : undefined, validationSet)
     ),
   };
   const { plots, ...results } = evaluation;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   parseEngineModelCard,
@@ -103,19 +103,40 @@ export interface ShippedPackage {
   report: unknown;
 }
 
-export async function readShippedPackage(folder: string): Promise<ShippedPackage | undefined> {
+/** A package folder whose card or report cannot be read, and why. */
+export interface UnreadablePackage {
+  folder: string;
+  unreadable: string;
+}
+
+/** The package in `folder`; undefined when it has no model card. */
+export async function readShippedPackage(
+  folder: string
+): Promise<ShippedPackage | UnreadablePackage | undefined> {
   const cardPath = join(folder, MODEL_CARD_FILE);
   if (!existsSync(cardPath)) return undefined;
-  const json = JSON.parse(await readFile(cardPath, 'utf8')) as {
-    trainingData?: { labelMaps?: { train?: number[] } };
-  };
-  const reportPath = join(folder, 'report.json');
-  return {
-    folder,
-    card: parseEngineModelCard(json),
-    trainingMaps: json.trainingData?.labelMaps?.train ?? [],
-    report: existsSync(reportPath) ? JSON.parse(await readFile(reportPath, 'utf8')) : undefined,
-  };
+  try {
+    const json = (await readJson(cardPath)) as {
+      trainingData?: { labelMaps?: { train?: number[] } };
+    };
+    const reportPath = join(folder, 'report.json');
+    return {
+      folder,
+      card: parseEngineModelCard(json),
+      trainingMaps: json.trainingData?.labelMaps?.train ?? [],
+      report: existsSync(reportPath) ? await readJson(reportPath) : undefined,
+    };
+  } catch (error) {
+    return { folder, unreadable: (error as Error).message.replace(/\.$/, '') };
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`${basename(path)} is not valid JSON (${(error as Error).message})`);
+  }
 }
 
 /**
@@ -142,9 +163,8 @@ export function whyUnscorable(
 }
 
 /** The shipped package's model on this evaluation's validation slices, or why it cannot be scored. */
-export type ShippedScore = { version: string } & (
-  { selectionLoss: number } | { unscorable: string }
-);
+export type ShippedScore =
+  { version: string; selectionLoss: number } | { version?: string; unscorable: string };
 
 /**
  * The shipped package scored as the candidates are, on the same validation slices (given the centre
@@ -152,14 +172,20 @@ export type ShippedScore = { version: string } & (
  * model in use on the very brains it was selected on.
  */
 export async function scoreShipped(
-  shipped: ShippedPackage,
+  shipped: ShippedPackage | UnreadablePackage,
   validation: TrainingSplit,
   validationMaps: number[]
 ): Promise<ShippedScore> {
+  if ('unreadable' in shipped) return { unscorable: shipped.unreadable };
   const { version } = shipped.card;
   const unscorable = whyUnscorable(shipped, validation, validationMaps);
   if (unscorable) return { version, unscorable };
-  const model = await loadModel(shipped.folder);
+  let model: tfl.LayersModel;
+  try {
+    model = await loadModel(shipped.folder);
+  } catch (error) {
+    return { version, unscorable: `its model cannot be loaded: ${(error as Error).message}` };
+  }
   const selectionLoss = await validationLoss(
     model,
     centreChannels(labelledSlices(validation), shipped.card.input.shape[2])
@@ -171,7 +197,7 @@ export async function scoreShipped(
 /** How a new selection stands against the package it would replace. */
 export type AgainstShipped =
   | { outcome: 'no package' }
-  | { outcome: 'not comparable'; version: string; reason: string }
+  | { outcome: 'not comparable'; version?: string; reason: string }
   | { outcome: 'not beaten' | 'beaten'; version: string; selectionLoss: number };
 
 export function againstShipped(
@@ -179,11 +205,10 @@ export function againstShipped(
   selectionLoss: number
 ): AgainstShipped {
   if (!shipped) return { outcome: 'no package' };
-  const { version } = shipped;
   if ('unscorable' in shipped)
-    return { outcome: 'not comparable', version, reason: shipped.unscorable };
+    return { outcome: 'not comparable', version: shipped.version, reason: shipped.unscorable };
   const outcome = selectionLoss < shipped.selectionLoss ? 'beaten' : 'not beaten';
-  return { outcome, version, selectionLoss: shipped.selectionLoss };
+  return { outcome, version: shipped.version, selectionLoss: shipped.selectionLoss };
 }
 
 /**

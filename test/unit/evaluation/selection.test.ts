@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +10,7 @@ import {
   assertComparable,
   candidateTable,
   carriedCandidates,
+  readShippedPackage,
   scoreCandidates,
   scoreShipped,
   selectCandidate,
@@ -155,8 +156,8 @@ describe('the shipped package', () => {
 });
 
 /** A package card as evaluate writes it, for a model reading `channels` slices, trained on maps 1–14. */
-function shippedPackage(folder: string, channels: number): ShippedPackage {
-  const card = parseEngineModelCard({
+function cardJson(channels: number) {
+  return {
     name: 'toy',
     version: '0.5.0',
     threshold: 0.5,
@@ -167,14 +168,64 @@ function shippedPackage(folder: string, channels: number): ShippedPackage {
       neighbours: (channels - 1) / 2,
     },
     files: {},
-  });
+    trainingData: { labelMaps: { train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] } },
+  };
+}
+
+function shippedPackage(folder: string, channels: number): ShippedPackage {
+  const json = cardJson(channels);
   return {
     folder,
-    card,
-    trainingMaps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+    card: parseEngineModelCard(json),
+    trainingMaps: json.trainingData.labelMaps.train,
     report: undefined,
   };
 }
+
+describe('reading the shipped package', () => {
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'tuberlens-package-'));
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  const write = (file: string, text: string) => writeFileSync(join(folder, file), text);
+
+  test('its card, training maps and report are read; a folder without a card holds no package', async () => {
+    expect(await readShippedPackage(folder)).toBeUndefined();
+    write('model-card.json', JSON.stringify(cardJson(3)));
+    expect(await readShippedPackage(folder)).toEqual(shippedPackage(folder, 3));
+    write('report.json', JSON.stringify({ version: '0.5.0' }));
+    expect(await readShippedPackage(folder)).toMatchObject({ report: { version: '0.5.0' } });
+  });
+
+  test('a card or report that cannot be read makes the package unscorable, with the reason', async () => {
+    const unscorable = async () =>
+      againstShipped(
+        await scoreShipped((await readShippedPackage(folder))!, toySplit(8, 'v'), []),
+        0.1
+      );
+    write('model-card.json', '{"name": "toy",');
+    expect(await unscorable()).toEqual({
+      outcome: 'not comparable',
+      reason: expect.stringMatching(/^model-card\.json is not valid JSON \(.+\)$/),
+    });
+    write('model-card.json', JSON.stringify({ ...cardJson(1), threshold: 'high' }));
+    expect(await unscorable()).toEqual({
+      outcome: 'not comparable',
+      reason: 'The model card is unusable: its "threshold" is not a number from 0 to 1',
+    });
+    write('model-card.json', JSON.stringify(cardJson(1)));
+    write('report.json', '');
+    expect(await unscorable()).toMatchObject({ reason: /^report\.json is not valid JSON/ });
+    rmSync(join(folder, 'report.json'));
+    expect(await unscorable()).toEqual({
+      outcome: 'not comparable',
+      version: '0.5.0',
+      reason: expect.stringMatching(/^its model cannot be loaded: /),
+    });
+  });
+});
 
 describe('scoring on the evaluation’s validation brains', () => {
   let folder: string;
