@@ -154,7 +154,7 @@ function candidateLabel({ architecture, mapStride, data, training }: TrainingCon
     training.brightNegatives && 'bright negative crops',
     training.cropContrasts && `crops ${contrastMix(training.cropContrasts)}`,
     training.tuberCellWeight && `tuber cells ×${training.tuberCellWeight}`,
-    training.cropAnnealing && 'annealed crops',
+    training.cropAnnealing && `annealed crops (up to ${training.cropAnnealing.epochs} epochs)`,
     training.hardNegatives && 'hard negatives',
     (training.shares ?? 1) > 1 && `${training.shares} shares`,
     data.neighbours && `2.5D, ${data.neighbours} neighbour${data.neighbours > 1 ? 's' : ''} a side`,
