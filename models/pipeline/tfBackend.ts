@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerGradientFixes } from '../../extension/src/core/engine/gradientFixes';
 import { registerWasmTrainingKernels } from '../../extension/src/core/engine/wasmTraining';
 
 export type NodeBackendName = 'wasm' | 'cpu';
@@ -14,6 +15,7 @@ export type NodeBackendName = 'wasm' | 'cpu';
  */
 export async function initialiseNodeBackend(preferred: NodeBackendName = 'wasm'): Promise<string> {
   registerWasmTrainingKernels(tf);
+  registerGradientFixes(tf);
   if (preferred === 'wasm' && (await startWasm())) return tf.getBackend();
   if (!(await tf.setBackend('cpu')))
     throw new Error('Neither the wasm nor the cpu backend started');

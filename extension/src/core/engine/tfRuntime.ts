@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ActiveBackend, BackendName } from './loadTf';
+import { registerGradientFixes } from './gradientFixes';
 import { registerWasmTrainingKernels } from './wasmTraining';
 
 export { tf, tfl };
@@ -16,6 +17,7 @@ export async function startBackend(name: BackendName, wasmUrl: string): Promise<
     throw new Error('this browser offers no WebGPU');
   }
   const describe = await BACKEND_IMPORTS[name](wasmUrl);
+  registerGradientFixes(tf);
   if (!tf.findBackendFactory(name)) throw new Error('TensorFlow.js does not offer it here');
   if (!(await tf.setBackend(name))) throw new Error('it did not initialise');
   return { name, description: await describe(), isLost: lossWatch(name) };

@@ -16,11 +16,9 @@ import type {
   TileAttrs,
   UnsortedSegmentSumAttrs,
 } from '@tensorflow/tfjs-core';
+import { overrideKernel, type KernelRegistry, type Override } from './kernelOverride';
 
-export type TfKernelApi = Pick<
-  typeof tfCore,
-  'backend_util' | 'getKernel' | 'registerKernel' | 'unregisterKernel'
->;
+export type TfKernelApi = KernelRegistry & Pick<typeof tfCore, 'backend_util'>;
 
 /** The kernels this module adds to the wasm backend (unless wasm already has them). */
 export const WASM_TRAINING_KERNELS = [
@@ -64,23 +62,8 @@ export function registerWasmTrainingKernels(tf: TfKernelApi): void {
     Tile: original => tile(tf, original),
   };
   for (const kernelName of WASM_KERNEL_OVERRIDES) {
-    overrideKernel(tf, kernelName, overrides[kernelName]);
+    overrideKernel(tf, WASM, kernelName, overrides[kernelName]);
   }
-}
-
-type Override = (original: KernelFunc) => KernelFunc;
-
-/** The kernel functions this module registered in place of wasm's own, so as not to wrap twice. */
-const overridingFuncs = new WeakSet<KernelFunc>();
-
-function overrideKernel(tf: TfKernelApi, kernelName: string, override: Override): void {
-  const original = tf.getKernel(kernelName, WASM);
-  if (original == null || overridingFuncs.has(original.kernelFunc)) return;
-  const kernelFunc = override(original.kernelFunc);
-  overridingFuncs.add(kernelFunc);
-  tf.unregisterKernel(kernelName, WASM);
-  // Keeping setupFunc lets the engine still set up the original when the backend starts.
-  tf.registerKernel({ ...original, kernelFunc });
 }
 
 /**
