@@ -113,32 +113,34 @@ export function maxPoolGradient(
   dy: ArrayLike<number>,
   pooling: tfCore.backend_util.Conv2DInfo
 ): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = pooling;
+  const { batchSize, inHeight, inWidth, inChannels, padInfo } = pooling;
+  const rowWindows = windows(
+    pooling.outHeight,
+    pooling.strideHeight,
+    padInfo.top,
+    pooling.effectiveFilterHeight,
+    inHeight
+  );
+  const columnWindows = windows(
+    pooling.outWidth,
+    pooling.strideWidth,
+    padInfo.left,
+    pooling.effectiveFilterWidth,
+    inWidth
+  );
+  const pixelIndex = (b: number, row: number, column: number) =>
+    ((b * inHeight + row) * inWidth + column) * inChannels;
   const dx = new Float32Array(batchSize * inHeight * inWidth * inChannels);
   let at = 0;
   for (let b = 0; b < batchSize; b++) {
-    for (let outRow = 0; outRow < outHeight; outRow++) {
-      const rows = windowRange(
-        outRow,
-        pooling.strideHeight,
-        pooling.padInfo.top,
-        pooling.effectiveFilterHeight,
-        inHeight
-      );
-      for (let outColumn = 0; outColumn < outWidth; outColumn++) {
-        const columns = windowRange(
-          outColumn,
-          pooling.strideWidth,
-          pooling.padInfo.left,
-          pooling.effectiveFilterWidth,
-          inWidth
-        );
-        for (let d = 0; d < inChannels; d++) {
+    for (const rows of rowWindows) {
+      for (const columns of columnWindows) {
+        for (let d = 0; d < inChannels; d++, at++) {
           let largest = -Infinity;
           let winner = -1;
           for (let row = rows.start; row < rows.end; row++) {
             for (let column = columns.start; column < columns.end; column++) {
-              const index = ((b * inHeight + row) * inWidth + column) * inChannels + d;
+              const index = pixelIndex(b, row, column) + d;
               if (input[index] > largest) {
                 largest = input[index];
                 winner = index;
@@ -146,7 +148,6 @@ export function maxPoolGradient(
             }
           }
           if (winner >= 0) dx[winner] += dy[at];
-          at++;
         }
       }
     }
@@ -154,8 +155,10 @@ export function maxPoolGradient(
   return dx;
 }
 
-/** The input rows (or columns) inside the window of output index `out`. */
-function windowRange(out: number, stride: number, padBefore: number, size: number, inSize: number) {
-  const corner = out * stride - padBefore;
-  return { start: Math.max(0, corner), end: Math.min(inSize, corner + size) };
+/** For each output index along one axis, the input indices its window covers (padding left out). */
+function windows(outSize: number, stride: number, padBefore: number, size: number, inSize: number) {
+  return Array.from({ length: outSize }, (_, out) => {
+    const corner = out * stride - padBefore;
+    return { start: Math.max(0, corner), end: Math.min(inSize, corner + size) };
+  });
 }
