@@ -23,9 +23,9 @@ function distinctValues(size: number, seed: number): Float32Array {
 
 /**
  * d/dx of sum(f(x) · weights), element by element, as forward differences with step `step` (summed
- * in double precision): exact
- * for a function that is linear within `step` of x (a resize; a max pool whose window maxima stay
- * ahead), so it tests a gradient kernel with nothing but forward kernels.
+ * in double precision): exact for a function that is linear within `step` of x (a resize; a max
+ * pool whose window maxima stay ahead), so it tests a gradient kernel with nothing but forward
+ * kernels.
  */
 function gradientFromForward(
   f: (x: tf.Tensor4D) => tf.Tensor,

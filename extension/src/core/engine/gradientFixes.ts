@@ -13,9 +13,7 @@ import type {
   ResizeNearestNeighborGradAttrs,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { overrideKernel, type KernelRegistry } from './kernelOverride';
-
-export type GradientFixApi = KernelRegistry & Pick<typeof tfCore, 'backend_util'>;
+import { overrideKernel, type TfKernelApi } from './kernelOverride';
 
 type Shape4 = [number, number, number, number];
 
@@ -33,7 +31,7 @@ interface WasmBackend extends ReadableBackend {
 }
 
 /** Registers the corrected kernels over the originals; harmless to call again. */
-export function registerGradientFixes(tf: GradientFixApi): void {
+export function registerGradientFixes(tf: TfKernelApi): void {
   overrideKernel(tf, 'cpu', 'ResizeNearestNeighborGrad', () => args => {
     const { images, dy } = args.inputs as { images: TensorInfo; dy: TensorInfo };
     const { alignCorners } = args.attrs as unknown as ResizeNearestNeighborGradAttrs;

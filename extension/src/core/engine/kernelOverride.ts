@@ -7,6 +7,9 @@ export type KernelRegistry = Pick<
   'getKernel' | 'registerKernel' | 'unregisterKernel'
 >;
 
+/** What the kernel modules need of a tfjs-core namespace: its registry and backend utilities. */
+export type TfKernelApi = KernelRegistry & Pick<typeof tfCore, 'backend_util'>;
+
 /** Builds the replacement from the original kernel function (which it may fall back to). */
 export type Override = (original: KernelFunc) => KernelFunc;
 

@@ -16,9 +16,7 @@ import type {
   TileAttrs,
   UnsortedSegmentSumAttrs,
 } from '@tensorflow/tfjs-core';
-import { overrideKernel, type KernelRegistry, type Override } from './kernelOverride';
-
-export type TfKernelApi = KernelRegistry & Pick<typeof tfCore, 'backend_util'>;
+import { overrideKernel, type Override, type TfKernelApi } from './kernelOverride';
 
 /** The kernels this module adds to the wasm backend (unless wasm already has them). */
 export const WASM_TRAINING_KERNELS = [
