@@ -60,6 +60,12 @@ export interface TrainingConfig {
      */
     tuberCellWeight?: number;
     /**
+     * Before each crop epoch is judged on whole validation slices, measure its batch-normalisation
+     * statistics on this many whole training slices instead of keeping the crops' moving averages (see
+     * batchNormCalibration.ts); the weights kept as the best carry them into the next phase.
+     */
+    batchNormCalibrationSlices?: number;
+    /**
      * After the crop epochs, more crop epochs from the best crop weights at a lower learning rate,
      * before whole-slice fine-tuning.
      */
@@ -150,6 +156,13 @@ function checkCropRecipe(path: string, { data, training }: TrainingConfig): void
         `${path}: training.cropContrasts must give each contrast a share above 0`
       );
   }
+  const calibration = training.batchNormCalibrationSlices;
+  if (calibration !== undefined && !cropSize)
+    throw new ConfigError(`${path}: training.batchNormCalibrationSlices needs training.cropSize`);
+  if (calibration !== undefined && !(Number.isInteger(calibration) && calibration >= 1))
+    throw new ConfigError(
+      `${path}: training.batchNormCalibrationSlices must be a whole number, 1 or more`
+    );
   if (tuberCellWeight !== undefined && !(tuberCellWeight >= 1))
     throw new ConfigError(`${path}: training.tuberCellWeight must be 1 or more`);
 }

@@ -21,6 +21,7 @@ import { Random } from '../synthesis/random';
 import type { Contrast } from '../synthesis/types';
 import { buildModel, classifierOf, type MapStride } from './architectures';
 import type { TrainingBatch } from './batchGradients';
+import { calibrateBatchNorm } from './batchNormCalibration';
 import type { TrainingConfig } from './config';
 import { DataParallelSteps } from './dataParallel';
 import { loadModel, saveModel } from './modelFiles';
@@ -187,6 +188,9 @@ async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingSt
   const started = Date.now();
   const { trainLoss, trainMapLoss } = await trainEpoch(run, epoch);
   const classifier = wholeSliceClassifier(model, config, data.train);
+  const calibrationSlices = config.training.batchNormCalibrationSlices;
+  if (phase.cropSize && calibrationSlices)
+    calibrateBatchNorm(classifier.model, data.train, calibrationSlices);
   const probabilities = await predictSplit(classifier.model, data.validation);
   const predictions = toPredictions(probabilities, data.validation.records);
   const seconds = (Date.now() - started) / 1000;

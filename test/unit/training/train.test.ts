@@ -7,7 +7,9 @@ import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
 import { areaUnderRoc } from '../../../models/pipeline/evaluation/metrics';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
 import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
+import { evenlySpaced } from '../../../models/pipeline/training/batchNormCalibration';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
+import { modelInputs } from '../../../models/pipeline/training/trainingSet';
 import {
   aucByContrast,
   bestOfPhase,
@@ -282,6 +284,27 @@ test('a 2.5D candidate trains on crops of the slice and its neighbours, in two s
   expect(evaluation.slices.metrics.auc.estimate).toBeGreaterThan(0.9);
   expect(evaluation.pointingGame.slices).toBe(12);
   tf.dispose(best.getWeights());
+}, 300_000);
+
+test("with batch-norm calibration, each crop epoch is judged, and its best weights kept, with the whole training slices' statistics", async () => {
+  const calibratedFolder = join(folder, 'calibrated');
+  const data = { train: toySplit(64, 'train'), validation: toySplit(32, 'validation') };
+  const config = toyConfig(2);
+  config.training.cropSize = 8;
+  config.training.batchNormCalibrationSlices = 16;
+  const tensorsBefore = tf.memory().numTensors;
+  await trainCandidate(config, data, calibratedFolder, () => {});
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
+  const best = await loadModel(join(calibratedFolder, 'best'));
+  const slices = evenlySpaced(data.train.records.length, 16);
+  const x = tf.tensor4d(modelInputs(data.train, slices), [slices.length, TOY_SIZE, TOY_SIZE, 1]);
+  const [inBatch, inference] = tf.tidy(() =>
+    [best.apply(x, { training: true }) as tf.Tensor, best.predict(x) as tf.Tensor].map(output =>
+      output.dataSync()
+    )
+  );
+  inference.forEach((probability, n) => expect(probability).toBeCloseTo(inBatch[n], 4));
+  tf.dispose([x, ...best.getWeights()]);
 }, 300_000);
 
 test('each epoch is also judged per contrast: a contrast with slices of one class only has no AUC', () => {
