@@ -140,6 +140,26 @@ describe.each(BACKENDS)('on %s', backend => {
     );
   });
 
+  test("among equal maxima the gradient goes where the backend's own kernel sends it (wasm: the last, as before the fix)", async () => {
+    await tf.setBackend(backend);
+    const routed = (values: number[]) =>
+      Array.from(
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor4D) => tf.sum(tf.maxPool(x, 2, 2, 'valid')))(
+              tf.tensor4d(values, [1, 2, 2, 1])
+            )
+            .dataSync()
+        )
+      );
+    const expected = {
+      cpu: { flat: [1, 0, 0, 0], twoEqual: [0, 1, 0, 0] },
+      wasm: { flat: [0, 0, 0, 1], twoEqual: [0, 0, 1, 0] },
+    }[backend];
+    expect(routed([1, 1, 1, 1])).toEqual(expected.flat);
+    expect(routed([0, 2, 2, 1])).toEqual(expected.twoEqual);
+  });
+
   test('saliency of a slice is the same alone and in a batch (the decoder upsamples)', async () => {
     await tf.setBackend(backend);
     const model = classifierOf(buildModel('lean', { size: 16, channels: 1 }, 5, 4));

@@ -103,8 +103,9 @@ function nearestSources(inSize: number, outSize: number, alignCorners: boolean):
 }
 
 /**
- * The gradient of max pooling (NHWC) with respect to its input: each dy value added to the first
- * largest input of its window (padding never wins), as TF.js' cpu kernel does.
+ * The gradient of max pooling (NHWC) with respect to its input: each dy value added to the largest
+ * input of its window (padding never wins); among equal ones the last, as wasm's own kernel chooses,
+ * so that a recipe trained before this fix (flat background ties often) trains exactly as it did.
  */
 export function maxPoolGradient(
   input: ArrayLike<number>,
@@ -139,7 +140,7 @@ export function maxPoolGradient(
           for (let row = rows.start; row < rows.end; row++) {
             for (let column = columns.start; column < columns.end; column++) {
               const index = pixelIndex(b, row, column) + d;
-              if (input[index] > largest) {
+              if (input[index] >= largest) {
                 largest = input[index];
                 winner = index;
               }
