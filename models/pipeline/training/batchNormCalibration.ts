@@ -1,34 +1,26 @@
 /**
- * Batch-normalisation statistics measured on whole slices. A net trained on crops keeps moving
- * averages of crop statistics (head tissue, little background), so at whole-slice size it normalises
- * with the wrong ones, and its whole-slice validation scores swing from epoch to epoch for that alone.
- * Measuring the statistics on whole slices first lets each crop epoch be judged on what its weights
- * can do on a slice.
+ * Batch-normalisation statistics measured on a fixed set of examples. A net trained with batch
+ * normalisation keeps moving averages of its training batches' statistics; with small batches (8
+ * examples per share) and a momentum of 0.99 they follow the last hundred or so batches, so a crop
+ * epoch was judged with statistics that drift from one epoch to the next. Measuring them on the same
+ * examples before every judgement takes that noise out of the choice of epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { modelInputs, type TrainingSplit } from './trainingSet';
 
 /**
  * Sets every batch-normalisation layer's moving mean and variance to the per-channel mean and
- * (population) variance of its input when `count` slices, spread evenly through the split, pass
- * through the model in training mode as one batch. Afterwards the model in inference mode computes for
- * those slices what training mode computes with them in one batch.
+ * (population) variance of its input when the examples `x` pass through the model in training mode
+ * as one batch. Afterwards the model in inference mode computes for them what training mode computes
+ * with them in one batch.
  */
-export function calibrateBatchNorm(
-  model: tfl.LayersModel,
-  split: TrainingSplit,
-  count: number
-): void {
+export function calibrateBatchNorm(model: tfl.LayersModel, x: tf.Tensor4D): void {
   const layers = model.layers.filter(layer => layer.getClassName() === 'BatchNormalization');
   const probe = tfl.model({
     inputs: model.inputs,
     outputs: layers.map(layer => layer.input as tfl.SymbolicTensor),
   });
-  const slices = evenlySpaced(split.records.length, count);
-  const { size, channels } = split;
   tf.tidy(() => {
-    const x = tf.tensor4d(modelInputs(split, slices), [slices.length, size, size, channels]);
     // Training mode also nudges the moving averages; they are overwritten just after.
     const inputs = probe.apply(x, { training: true }) as tf.Tensor[];
     layers.forEach((layer, n) => {

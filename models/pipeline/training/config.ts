@@ -61,10 +61,12 @@ export interface TrainingConfig {
     tuberCellWeight?: number;
     /**
      * Before each crop epoch is judged on whole validation slices, measure its batch-normalisation
-     * statistics on this many whole training slices instead of keeping the crops' moving averages (see
-     * batchNormCalibration.ts); the weights kept as the best carry them into the next phase.
+     * statistics on this many fixed examples (see batchNormCalibration.ts) instead of keeping the
+     * moving averages of its last training batches: crops drawn as the crop epochs draw them, or
+     * whole training slices spread evenly through the split. The weights kept as the best carry them
+     * into the next phase.
      */
-    batchNormCalibrationSlices?: number;
+    batchNormCalibration?: { examples: number; from: 'crops' | 'wholeSlices' };
     /**
      * After the crop epochs, more crop epochs from the best crop weights at a lower learning rate,
      * before whole-slice fine-tuning.
@@ -156,12 +158,16 @@ function checkCropRecipe(path: string, { data, training }: TrainingConfig): void
         `${path}: training.cropContrasts must give each contrast a share above 0`
       );
   }
-  const calibration = training.batchNormCalibrationSlices;
-  if (calibration !== undefined && !cropSize)
-    throw new ConfigError(`${path}: training.batchNormCalibrationSlices needs training.cropSize`);
-  if (calibration !== undefined && !(Number.isInteger(calibration) && calibration >= 1))
+  const calibration = training.batchNormCalibration;
+  if (calibration && !cropSize)
+    throw new ConfigError(`${path}: training.batchNormCalibration needs training.cropSize`);
+  if (calibration && !(Number.isInteger(calibration.examples) && calibration.examples >= 1))
     throw new ConfigError(
-      `${path}: training.batchNormCalibrationSlices must be a whole number, 1 or more`
+      `${path}: training.batchNormCalibration.examples must be a whole number, 1 or more`
+    );
+  if (calibration && !['crops', 'wholeSlices'].includes(calibration.from))
+    throw new ConfigError(
+      `${path}: training.batchNormCalibration.from must be "crops" or "wholeSlices"`
     );
   if (tuberCellWeight !== undefined && !(tuberCellWeight >= 1))
     throw new ConfigError(`${path}: training.tuberCellWeight must be 1 or more`);

@@ -19,9 +19,9 @@ import {
 } from '../evaluation/metrics';
 import { Random } from '../synthesis/random';
 import type { Contrast } from '../synthesis/types';
-import { buildModel, classifierOf, type MapStride } from './architectures';
+import { buildModel, classifierOf, type InputShape, type MapStride } from './architectures';
 import type { TrainingBatch } from './batchGradients';
-import { calibrateBatchNorm } from './batchNormCalibration';
+import { calibrateBatchNorm, evenlySpaced } from './batchNormCalibration';
 import type { TrainingConfig } from './config';
 import { DataParallelSteps } from './dataParallel';
 import { loadModel, saveModel } from './modelFiles';
@@ -149,6 +149,7 @@ async function trainPhase(
     model,
     optimizer,
     steps,
+    calibration: calibrationExamples(config, phase, data.train),
     log,
   };
   try {
@@ -162,6 +163,7 @@ async function trainPhase(
     }
   } finally {
     await steps.dispose();
+    run.calibration?.dispose();
     model.dispose();
     optimizer.dispose();
   }
@@ -178,6 +180,8 @@ interface PhaseRun {
   model: tfl.LayersModel;
   optimizer: tf.AdamOptimizer;
   steps: DataParallelSteps;
+  /** What a crop epoch's batch-norm statistics are measured on before it is judged (see config). */
+  calibration?: tf.Tensor4D;
   log: (message: string) => void;
 }
 
@@ -187,10 +191,7 @@ async function runEpoch(run: PhaseRun, state: TrainingState): Promise<TrainingSt
   const epoch = state.completedEpochs + 1;
   const started = Date.now();
   const { trainLoss, trainMapLoss } = await trainEpoch(run, epoch);
-  const classifier = wholeSliceClassifier(model, config, data.train);
-  const calibrationSlices = config.training.batchNormCalibrationSlices;
-  if (phase.cropSize && calibrationSlices)
-    calibrateBatchNorm(classifier.model, data.train, calibrationSlices);
+  const classifier = wholeSliceClassifier(model, config, data.train, run.calibration);
   const probabilities = await predictSplit(classifier.model, data.validation);
   const predictions = toPredictions(probabilities, data.validation.records);
   const seconds = (Date.now() - started) / 1000;
@@ -287,17 +288,59 @@ async function startingModel(
 
 /**
  * The slice classifier at whole-slice size with the training model's current weights: the model itself
- * when it trains on whole slices, else a twin built at slice size that takes over its weights.
+ * when it trains on whole slices, else a twin built at slice size that takes over its weights, with
+ * batch-norm statistics measured on the calibration examples when there are some.
  */
 function wholeSliceClassifier(
   model: tfl.LayersModel,
   config: TrainingConfig,
-  { size, channels }: TrainingSplit
+  { size, channels }: TrainingSplit,
+  calibration?: tf.Tensor4D
 ): { model: tfl.LayersModel; release: () => void } {
   if (model.inputs[0].shape[1] === size) return { model: classifierOf(model), release: () => {} };
-  const twin = buildModel(config.architecture, { size, channels }, 0, mapStrideOf(config));
-  twin.setWeights(model.getWeights());
+  const twin = twinOf(model, config, { size, channels });
+  if (calibration) {
+    const measured = twinOf(model, config, { size: calibration.shape[1], channels });
+    calibrateBatchNorm(measured, calibration);
+    twin.setWeights(measured.getWeights());
+    measured.dispose();
+  }
   return { model: classifierOf(twin), release: () => twin.dispose() };
+}
+
+function twinOf(
+  model: tfl.LayersModel,
+  config: TrainingConfig,
+  input: InputShape
+): tfl.LayersModel {
+  const twin = buildModel(config.architecture, input, 0, mapStrideOf(config));
+  twin.setWeights(model.getWeights());
+  return twin;
+}
+
+/**
+ * The fixed examples of a crop phase's batch-norm calibration: crops drawn as its epochs draw them
+ * (from a random stream of their own, so that the epochs' batches stay as they were), or whole
+ * training slices spread evenly through the split.
+ */
+export function calibrationExamples(
+  config: TrainingConfig,
+  phase: Phase,
+  split: TrainingSplit
+): tf.Tensor4D | undefined {
+  const calibration = config.training.batchNormCalibration;
+  if (!phase.cropSize || !calibration) return undefined;
+  const { size, channels } = split;
+  if (calibration.from === 'wholeSlices') {
+    const slices = evenlySpaced(split.records.length, calibration.examples);
+    return tf.tensor4d(modelInputs(split, slices), [slices.length, size, size, channels]);
+  }
+  const random = new Random(`${config.training.seed}-batch-norm`);
+  const pools = examplePools(split, config.training.cropContrasts);
+  const indices = drawExamples(calibration.examples, pools, random, pool => pool.negatives);
+  const crops = { size: phase.cropSize, brightNegatives: config.training.brightNegatives ?? 0 };
+  const { x } = trainingBatch(split, indices, random, mapStrideOf(config), crops);
+  return tf.tensor4d(x, [indices.length, phase.cropSize, phase.cropSize, channels]);
 }
 
 function mapStrideOf(config: TrainingConfig): MapStride {
@@ -321,9 +364,6 @@ async function trainEpoch(
   const pools = examplePools(split, phase.cropSize ? config.training.cropContrasts : undefined);
   const share = phase.hardNegativeShare ?? 0;
   const hard = share > 0 ? await hardestNegatives(model, split) : [];
-  // Without a share (or contrast shares) no random number is drawn for it, so earlier configs keep
-  // their exact batches.
-  const pickPool = () => (pools.length === 1 ? pools[0] : pickByShare(pools, random));
   const pickNegatives = (pool: ExamplePool) =>
     share > 0 && random.chance(share) ? hard : pool.negatives;
   const stepCount = stepsPerEpoch(split, config);
@@ -334,11 +374,7 @@ async function trainEpoch(
   let [sliceSum, mapSum] = [0, 0];
   const started = Date.now();
   for (let step = 0; step < stepCount; step++) {
-    const batch = Array.from({ length: batchSize }, (_, n) => {
-      const pool = pickPool();
-      const indices = n % 2 === 0 ? pool.positives : pickNegatives(pool);
-      return indices[random.integer(0, indices.length - 1)];
-    });
+    const batch = drawExamples(batchSize, pools, random, pickNegatives);
     const examples = trainingBatch(split, batch, random, mapStrideOf(config), crops);
     const losses = await steps.run(
       tuberCellWeight === undefined ? examples : { ...examples, tuberCellWeight }
@@ -415,6 +451,23 @@ function poolOf(split: TrainingSplit, share: number, contrast?: Contrast): Examp
     return indices;
   };
   return { contrast, share, positives: indicesWhere(true), negatives: indicesWhere(false) };
+}
+
+/**
+ * `count` training examples, alternately with tuber and without, each from a pool drawn at its share.
+ * With one pool no random number is drawn for the pool, so earlier configs keep their exact batches.
+ */
+function drawExamples(
+  count: number,
+  pools: ExamplePool[],
+  random: Random,
+  negativesOf: (pool: ExamplePool) => number[]
+): number[] {
+  return Array.from({ length: count }, (_, n) => {
+    const pool = pools.length === 1 ? pools[0] : pickByShare(pools, random);
+    const indices = n % 2 === 0 ? pool.positives : negativesOf(pool);
+    return indices[random.integer(0, indices.length - 1)];
+  });
 }
 
 function pickByShare(pools: ExamplePool[], random: Random): ExamplePool {

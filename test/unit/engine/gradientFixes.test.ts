@@ -146,7 +146,7 @@ describe.each(BACKENDS)('on %s', backend => {
       Array.from(
         tf.tidy(() =>
           tf
-            .grad((x: tf.Tensor4D) => tf.sum(tf.maxPool(x, 2, 2, 'valid')))(
+            .grad((x: tf.Tensor) => tf.sum(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')))(
               tf.tensor4d(values, [1, 2, 2, 1])
             )
             .dataSync()

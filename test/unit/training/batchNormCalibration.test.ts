@@ -29,7 +29,7 @@ test('after calibration the model in inference mode computes what training mode 
   expect(largestGap(tf.tidy(inference), target)).toBeGreaterThan(0.05);
 
   const tensorsBefore = tf.memory().numTensors;
-  calibrateBatchNorm(classifier, split, 24);
+  calibrateBatchNorm(classifier, x);
   expect(tf.memory().numTensors).toBe(tensorsBefore);
   expect(largestGap(tf.tidy(inference), target)).toBeLessThan(1e-4);
   tf.dispose([x, ...model.getWeights()]);

@@ -6,14 +6,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { evaluateModel } from '../../../models/pipeline/evaluation/evaluate';
 import { areaUnderRoc } from '../../../models/pipeline/evaluation/metrics';
 import { initialiseNodeBackend } from '../../../models/pipeline/tfBackend';
-import { GRAD_CAM_LAYER, TUBER_MAP_OUTPUT } from '../../../models/pipeline/training/architectures';
-import { evenlySpaced } from '../../../models/pipeline/training/batchNormCalibration';
+import {
+  buildModel,
+  classifierOf,
+  GRAD_CAM_LAYER,
+  TUBER_MAP_OUTPUT,
+} from '../../../models/pipeline/training/architectures';
 import { loadModel } from '../../../models/pipeline/training/modelFiles';
-import { modelInputs } from '../../../models/pipeline/training/trainingSet';
 import {
   aucByContrast,
   bestOfPhase,
   brightLevel,
+  calibrationExamples,
   examplePools,
   hardestNegatives,
   phasesOf,
@@ -286,26 +290,44 @@ test('a 2.5D candidate trains on crops of the slice and its neighbours, in two s
   tf.dispose(best.getWeights());
 }, 300_000);
 
-test("with batch-norm calibration, each crop epoch is judged, and its best weights kept, with the whole training slices' statistics", async () => {
-  const calibratedFolder = join(folder, 'calibrated');
-  const data = { train: toySplit(64, 'train'), validation: toySplit(32, 'validation') };
-  const config = toyConfig(2);
-  config.training.cropSize = 8;
-  config.training.batchNormCalibrationSlices = 16;
-  const tensorsBefore = tf.memory().numTensors;
-  await trainCandidate(config, data, calibratedFolder, () => {});
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-  const best = await loadModel(join(calibratedFolder, 'best'));
-  const slices = evenlySpaced(data.train.records.length, 16);
-  const x = tf.tensor4d(modelInputs(data.train, slices), [slices.length, TOY_SIZE, TOY_SIZE, 1]);
-  const [inBatch, inference] = tf.tidy(() =>
-    [best.apply(x, { training: true }) as tf.Tensor, best.predict(x) as tf.Tensor].map(output =>
-      output.dataSync()
-    )
-  );
-  inference.forEach((probability, n) => expect(probability).toBeCloseTo(inBatch[n], 4));
-  tf.dispose([x, ...best.getWeights()]);
-}, 300_000);
+test.each(['crops', 'wholeSlices'] as const)(
+  'with batch-norm calibration from %s, each crop epoch is judged, and its best weights kept, with the statistics of those examples, and training takes the same steps',
+  async from => {
+    const data = { train: toySplit(64, 'train'), validation: toySplit(32, 'validation') };
+    const config = toyConfig(2);
+    config.training.cropSize = 8;
+    const plain = await trainCandidate(config, data, join(folder, `plain-${from}`), () => {});
+    config.training.batchNormCalibration = { examples: 16, from };
+    const tensorsBefore = tf.memory().numTensors;
+    const calibrated = await trainCandidate(
+      config,
+      data,
+      join(folder, `calibrated-${from}`),
+      () => {}
+    );
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(calibrated.history.map(record => record.trainLoss)).toEqual(
+      plain.history.map(record => record.trainLoss)
+    );
+    const best = await loadModel(join(folder, `calibrated-${from}`, 'best'));
+    const examples = calibrationExamples(config, phasesOf(config)[0], data.train);
+    if (!examples) throw new Error('no calibration examples');
+    expect(examples.shape).toEqual(from === 'crops' ? [16, 8, 8, 1] : [16, TOY_SIZE, TOY_SIZE, 1]);
+    const sized = buildModel('plain', { size: examples.shape[1], channels: 1 }, 0);
+    sized.setWeights(best.getWeights());
+    const classifier = classifierOf(sized);
+    const [inBatch, inference] = tf.tidy(() =>
+      [
+        classifier.apply(examples, { training: true }) as tf.Tensor,
+        classifier.predict(examples) as tf.Tensor,
+      ].map(output => output.dataSync())
+    );
+    inference.forEach((probability, n) => expect(probability).toBeCloseTo(inBatch[n], 4));
+    tf.dispose([examples, ...best.getWeights()]);
+    sized.dispose();
+  },
+  300_000
+);
 
 test('each epoch is also judged per contrast: a contrast with slices of one class only has no AUC', () => {
   const records = [

@@ -210,7 +210,7 @@ test('a 2.5D set holds each slice between its series neighbours, each preprocess
   expect(labelledSlices(stacked).channels).toBe(3);
 }, 300_000);
 
-test('a dense crop recipe is refused without crops, with contrasts the data lacks, shares of 0, a tuber-cell weight under 1 or a calibration without crops or of no whole number of slices', () => {
+test('a dense crop recipe is refused without crops, with contrasts the data lacks, shares of 0, a tuber-cell weight under 1 or a batch-norm calibration without crops, of no whole number of examples or from elsewhere', () => {
   const path = join(directory, 'dense.json');
   const read = (training: Partial<TrainingConfig['training']>) => {
     const config = toyConfig(1);
@@ -231,14 +231,21 @@ test('a dense crop recipe is refused without crops, with contrasts the data lack
   expect(read({ cropSize: 8, cropContrasts: { T2: 0 } })).toThrow(/a share above 0/);
   expect(read({ cropSize: 8, cropContrasts: {} })).toThrow(/a share above 0/);
   expect(read({ tuberCellWeight: 0.5 })).toThrow(/tuberCellWeight must be 1 or more/);
-  expect(read({ batchNormCalibrationSlices: 64 })).toThrow(
-    /batchNormCalibrationSlices needs training.cropSize/
+  const calibration = { examples: 64, from: 'crops' as const };
+  expect(read({ batchNormCalibration: calibration })).toThrow(
+    /batchNormCalibration needs training.cropSize/
   );
-  expect(read({ cropSize: 8, batchNormCalibrationSlices: 0.5 })).toThrow(
-    /batchNormCalibrationSlices must be a whole number, 1 or more/
+  expect(read({ cropSize: 8, batchNormCalibration: { ...calibration, examples: 0.5 } })).toThrow(
+    /batchNormCalibration.examples must be a whole number, 1 or more/
   );
-  expect(read({ cropSize: 8, batchNormCalibrationSlices: 64 })().training).toMatchObject({
-    batchNormCalibrationSlices: 64,
+  expect(
+    read({
+      cropSize: 8,
+      batchNormCalibration: { ...calibration, from: 'somewhere' as 'crops' },
+    })
+  ).toThrow(/batchNormCalibration.from must be "crops" or "wholeSlices"/);
+  expect(read({ cropSize: 8, batchNormCalibration: calibration })().training).toMatchObject({
+    batchNormCalibration: calibration,
   });
 });
 
