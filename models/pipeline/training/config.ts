@@ -159,18 +159,26 @@ function checkCropRecipe(path: string, { data, training }: TrainingConfig): void
       );
   }
   const calibration = training.batchNormCalibration;
-  if (calibration && !cropSize)
+  if (calibration) checkBatchNormCalibration(path, calibration, cropSize);
+  if (tuberCellWeight !== undefined && !(tuberCellWeight >= 1))
+    throw new ConfigError(`${path}: training.tuberCellWeight must be 1 or more`);
+}
+
+function checkBatchNormCalibration(
+  path: string,
+  { examples, from }: NonNullable<TrainingConfig['training']['batchNormCalibration']>,
+  cropSize: number | undefined
+): void {
+  if (!cropSize)
     throw new ConfigError(`${path}: training.batchNormCalibration needs training.cropSize`);
-  if (calibration && !(Number.isInteger(calibration.examples) && calibration.examples >= 1))
+  if (!(Number.isInteger(examples) && examples >= 1))
     throw new ConfigError(
       `${path}: training.batchNormCalibration.examples must be a whole number, 1 or more`
     );
-  if (calibration && !['crops', 'wholeSlices'].includes(calibration.from))
+  if (!['crops', 'wholeSlices'].includes(from))
     throw new ConfigError(
       `${path}: training.batchNormCalibration.from must be "crops" or "wholeSlices"`
     );
-  if (tuberCellWeight !== undefined && !(tuberCellWeight >= 1))
-    throw new ConfigError(`${path}: training.tuberCellWeight must be 1 or more`);
 }
 
 export function trainingSetSpec(config: TrainingConfig): TrainingSetSpec {
